@@ -1,0 +1,354 @@
+package graphs
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/egan-ort/egan-ort/onnxpb"
+)
+
+// Opset and IRVersion are what every serialised graph declares: the newest
+// that ONNX 1.12's checker knows.
+const (
+	Opset     = 17
+	IRVersion = 8
+)
+
+// SetMetadata sets a metadata_props entry of the serialised model.
+func (g *Graph) SetMetadata(key, value string) {
+	if g.meta == nil {
+		g.meta = map[string]string{}
+	}
+	g.meta[key] = value
+}
+
+// SetDoc sets the graph's doc string.
+func (g *Graph) SetDoc(doc string) { g.doc = doc }
+
+// Model lowers the graph to an ONNX model holding only what its outputs
+// need. Every declared input is kept, used or not.
+func (g *Graph) Model() *onnxpb.ModelProto {
+	l := &lowering{g: g, names: map[*Value]string{}}
+	live := g.live()
+
+	// Outputs produced by a node take the output's name; others (inputs,
+	// constants, values output twice) pass through Identity.
+	var identities [][2]string
+	for _, o := range g.outputs {
+		v := o.v
+		if v.node != nil && l.names[v] == "" {
+			l.names[v] = o.name
+		} else {
+			identities = append(identities, [2]string{l.name(v), o.name})
+		}
+	}
+	for _, n := range g.nodes {
+		if live[n] {
+			l.lower(n)
+		}
+	}
+	for i, id := range identities {
+		l.emit("Identity", fmt.Sprintf("out/Identity_%d", i+1), []string{id[0]}, []string{id[1]}, nil)
+	}
+
+	gp := &onnxpb.GraphProto{Name: proto.String(g.name), Node: l.nodes}
+	if g.doc != "" {
+		gp.DocString = proto.String(g.doc)
+	}
+	for _, v := range g.inputs {
+		gp.Input = append(gp.Input, valueInfo(v.name, v.Shape, v.DType))
+	}
+	for _, o := range g.outputs {
+		gp.Output = append(gp.Output, valueInfo(o.name, o.v.Shape, o.v.DType))
+	}
+	for _, c := range g.consts {
+		if l.usedConst[c] {
+			gp.Initializer = append(gp.Initializer, tensorProto(c.name, c.Shape, c.DType, c.data))
+		}
+	}
+	gp.Initializer = append(gp.Initializer, l.extra...)
+
+	m := &onnxpb.ModelProto{
+		IrVersion:    proto.Int64(IRVersion),
+		ProducerName: proto.String("egan-ort"),
+		OpsetImport:  []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(Opset)}},
+		Graph:        gp,
+	}
+	for _, k := range slices.Sorted(maps.Keys(g.meta)) {
+		m.MetadataProps = append(m.MetadataProps,
+			&onnxpb.StringStringEntryProto{Key: proto.String(k), Value: proto.String(g.meta[k])})
+	}
+	return m
+}
+
+// Bytes returns the serialised model. The same definition always gives the
+// same bytes.
+func (g *Graph) Bytes() []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(g.Model())
+	if err != nil {
+		panic(fmt.Sprintf("graphs: marshal %s: %v", g.name, err)) // cannot happen for a valid proto
+	}
+	return b
+}
+
+// Hash returns the hex SHA-256 of Bytes, which identifies the graph.
+func Hash(model []byte) string {
+	sum := sha256.Sum256(model)
+	return hex.EncodeToString(sum[:])
+}
+
+// live returns the nodes the outputs depend on.
+func (g *Graph) live() map[*Node]bool {
+	live := map[*Node]bool{}
+	var stack []*Value
+	for _, o := range g.outputs {
+		stack = append(stack, o.v)
+	}
+	for len(stack) > 0 {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if v.node == nil || live[v.node] {
+			continue
+		}
+		live[v.node] = true
+		stack = append(stack, v.node.Inputs...)
+	}
+	return live
+}
+
+// lowering turns builder nodes into ONNX nodes.
+type lowering struct {
+	g         *Graph
+	names     map[*Value]string
+	usedConst map[*Value]bool
+	nodes     []*onnxpb.NodeProto
+	extra     []*onnxpb.TensorProto
+}
+
+func (l *lowering) name(v *Value) string {
+	if v.data != nil {
+		if l.usedConst == nil {
+			l.usedConst = map[*Value]bool{}
+		}
+		l.usedConst[v] = true
+	}
+	if s := l.names[v]; s != "" {
+		return s
+	}
+	return v.name
+}
+
+func (l *lowering) emit(op, name string, in, out []string, attrs map[string]any) {
+	n := &onnxpb.NodeProto{Name: proto.String(name), OpType: proto.String(op), Input: in, Output: out}
+	for _, k := range slices.Sorted(maps.Keys(attrs)) {
+		n.Attribute = append(n.Attribute, attribute(k, attrs[k]))
+	}
+	l.nodes = append(l.nodes, n)
+}
+
+// constant adds an initializer made during lowering and returns its name.
+func (l *lowering) constant(name string, shape []int, dt DType, data []float64) string {
+	l.extra = append(l.extra, tensorProto(name, shape, dt, data))
+	return name
+}
+
+func (l *lowering) lower(n *Node) {
+	in := make([]string, len(n.Inputs))
+	for i, v := range n.Inputs {
+		in[i] = l.name(v)
+	}
+	out := []string{l.name(n.Outputs[0])}
+	switch n.Op {
+	case "Conv":
+		l.emit("Conv", n.name, in, out, convAttrs(n.conv.ConvOpts, n.conv.kernel))
+	case "ConvGradInput":
+		l.lowerConvGradInput(n, in, out)
+	case "ConvGradWeight":
+		l.lowerConvGradWeight(n, in, out)
+	default:
+		l.emit(n.Op, n.name, in, out, n.attrs)
+	}
+}
+
+func convAttrs(o ConvOpts, k [2]int) map[string]any {
+	return map[string]any{
+		"kernel_shape": []int64{int64(k[0]), int64(k[1])},
+		"strides":      ints64(o.Strides[:]),
+		"pads":         ints64(o.Pads[:]),
+		"dilations":    ints64(o.Dilations[:]),
+	}
+}
+
+// lowerConvGradInput writes CIG(u, w) = Cₓᵀu. At stride 1 it is a Conv of u
+// with w's channel axes swapped and its kernel flipped, padded by
+// d(k−1) − p on each side; otherwise, or when that pad would be negative, a
+// ConvTranspose with output_padding = (H + p_begin + p_end − d(k−1) − 1) mod s.
+func (l *lowering) lowerConvGradInput(n *Node, in, out []string) {
+	p := n.conv
+	var pads [4]int
+	flip := p.Strides == [2]int{1, 1}
+	for i := range 2 {
+		span := p.Dilations[i] * (p.kernel[i] - 1)
+		pads[i], pads[i+2] = span-p.Pads[i], span-p.Pads[i+2]
+		flip = flip && pads[i] >= 0 && pads[i+2] >= 0
+	}
+	if !flip {
+		op := p.outputPadding()
+		attrs := convAttrs(p.ConvOpts, p.kernel)
+		attrs["output_padding"] = ints64(op[:])
+		l.emit("ConvTranspose", n.name, in, out, attrs)
+		return
+	}
+	w := n.Inputs[1]
+	var wf string
+	if w.data != nil {
+		wf = l.constant(n.name+"/flipped_weight", []int{p.cin, p.cout, p.kernel[0], p.kernel[1]},
+			w.DType, flipKernel(w.data, p.cout, p.cin, p.kernel))
+	} else {
+		wt := n.name + "/weight_T"
+		l.emit("Transpose", n.name+"/Transpose_weight", []string{in[1]}, []string{wt},
+			map[string]any{"perm": []int64{1, 0, 2, 3}})
+		wf = n.name + "/weight_flipped"
+		k := p.kernel
+		starts := l.constant(n.name+"/flip_starts", []int{2}, Int64, []float64{-1, -1})
+		ends := l.constant(n.name+"/flip_ends", []int{2}, Int64,
+			[]float64{float64(-k[0] - 1), float64(-k[1] - 1)})
+		axes := l.constant(n.name+"/flip_axes", []int{2}, Int64, []float64{2, 3})
+		steps := l.constant(n.name+"/flip_steps", []int{2}, Int64, []float64{-1, -1})
+		l.emit("Slice", n.name+"/Flip_weight", []string{wt, starts, ends, axes, steps}, []string{wf}, nil)
+	}
+	o := ConvOpts{Strides: [2]int{1, 1}, Dilations: p.Dilations, Pads: pads}
+	l.emit("Conv", n.name, []string{in[0], wf}, out, convAttrs(o, p.kernel))
+}
+
+// flipKernel returns w [cout,cin,kh,kw] as [cin,cout,kh,kw] with both
+// spatial axes reversed.
+func flipKernel(w []float64, cout, cin int, k [2]int) []float64 {
+	out := make([]float64, len(w))
+	for o := range cout {
+		for c := range cin {
+			for i := range k[0] {
+				for j := range k[1] {
+					src := ((o*cin+c)*k[0]+i)*k[1] + j
+					dst := ((c*cout+o)*k[0]+(k[0]-1-i))*k[1] + (k[1] - 1 - j)
+					out[dst] = w[src]
+				}
+			}
+		}
+	}
+	return out
+}
+
+// lowerConvGradWeight writes CWG(x, u) = C_wᵀu as a convolution over the
+// batch axis: Conv(xᵀ, uᵀ) with xᵀ = Transpose(x, [1,0,2,3]) [Cin,N,H,W] and
+// uᵀ [Cout,N,Ho,Wo] as the kernel, strides = the forward dilations,
+// dilations = the forward strides and the forward pads. The result
+// [Cin,Cout,A,B] has A ≥ kh; it is sliced to the kernel and transposed back.
+func (l *lowering) lowerConvGradWeight(n *Node, in, out []string) {
+	p := n.conv
+	perm := map[string]any{"perm": []int64{1, 0, 2, 3}}
+	xt, ut := n.name+"/x_T", n.name+"/u_T"
+	l.emit("Transpose", n.name+"/Transpose_x", []string{in[0]}, []string{xt}, perm)
+	l.emit("Transpose", n.name+"/Transpose_u", []string{in[1]}, []string{ut}, perm)
+	o := ConvOpts{Strides: p.Dilations, Dilations: p.Strides, Pads: p.Pads}
+	full := n.name + "/full"
+	attrs := convAttrs(o, p.out)
+	l.emit("Conv", n.name+"/Conv", []string{xt, ut}, []string{full}, attrs)
+
+	var a [2]int
+	for i := range 2 {
+		a[i] = (p.in[i]+p.Pads[i]+p.Pads[i+2]-p.Strides[i]*(p.out[i]-1)-1)/p.Dilations[i] + 1
+	}
+	cut := full
+	if a != p.kernel {
+		cut = n.name + "/cut"
+		starts := l.constant(n.name+"/cut_starts", []int{2}, Int64, []float64{0, 0})
+		ends := l.constant(n.name+"/cut_ends", []int{2}, Int64,
+			[]float64{float64(p.kernel[0]), float64(p.kernel[1])})
+		axes := l.constant(n.name+"/cut_axes", []int{2}, Int64, []float64{2, 3})
+		l.emit("Slice", n.name+"/Slice", []string{full, starts, ends, axes}, []string{cut}, nil)
+	}
+	l.emit("Transpose", n.name+"/Transpose_w", []string{cut}, out, perm)
+}
+
+func onnxType(d DType) onnxpb.TensorProto_DataType {
+	switch d {
+	case Float32:
+		return onnxpb.TensorProto_FLOAT
+	case Float64:
+		return onnxpb.TensorProto_DOUBLE
+	case Int64:
+		return onnxpb.TensorProto_INT64
+	case Bool:
+		return onnxpb.TensorProto_BOOL
+	}
+	panic(fmt.Sprintf("graphs: no ONNX type for %v", d))
+}
+
+func valueInfo(name string, shape []int, dt DType) *onnxpb.ValueInfoProto {
+	dims := make([]*onnxpb.TensorShapeProto_Dimension, len(shape))
+	for i, d := range shape {
+		if d == Batch {
+			dims[i] = &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: "N"}}
+		} else {
+			dims[i] = &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: int64(d)}}
+		}
+	}
+	return &onnxpb.ValueInfoProto{
+		Name: proto.String(name),
+		Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
+			ElemType: proto.Int32(int32(onnxType(dt))),
+			Shape:    &onnxpb.TensorShapeProto{Dim: dims},
+		}}},
+	}
+}
+
+// tensorProto stores data little-endian in raw_data, as the element type.
+func tensorProto(name string, shape []int, dt DType, data []float64) *onnxpb.TensorProto {
+	var raw []byte
+	for _, x := range data {
+		switch dt {
+		case Float32:
+			raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(float32(x)))
+		case Float64:
+			raw = binary.LittleEndian.AppendUint64(raw, math.Float64bits(x))
+		case Int64:
+			raw = binary.LittleEndian.AppendUint64(raw, uint64(int64(x)))
+		default:
+			panic(fmt.Sprintf("graphs: constant %s of type %v", name, dt))
+		}
+	}
+	if raw == nil {
+		raw = []byte{}
+	}
+	return &onnxpb.TensorProto{
+		Name:     proto.String(name),
+		Dims:     ints64(shape),
+		DataType: proto.Int32(int32(onnxType(dt))),
+		RawData:  raw,
+	}
+}
+
+func attribute(name string, v any) *onnxpb.AttributeProto {
+	a := &onnxpb.AttributeProto{Name: proto.String(name)}
+	switch x := v.(type) {
+	case int64:
+		a.Type, a.I = onnxpb.AttributeProto_INT.Enum(), proto.Int64(x)
+	case []int64:
+		a.Type, a.Ints = onnxpb.AttributeProto_INTS.Enum(), x
+	case float32:
+		a.Type, a.F = onnxpb.AttributeProto_FLOAT.Enum(), proto.Float32(x)
+	case string:
+		a.Type, a.S = onnxpb.AttributeProto_STRING.Enum(), []byte(x)
+	default:
+		panic(fmt.Sprintf("graphs: attribute %s of type %T", name, v))
+	}
+	return a
+}
