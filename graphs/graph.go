@@ -117,6 +117,9 @@ func New64(name string) *Graph {
 	return g
 }
 
+// Name returns the graph's name.
+func (g *Graph) Name() string { return g.name }
+
 // Float returns the graph's floating type.
 func (g *Graph) Float() DType { return g.float }
 

@@ -61,7 +61,7 @@ func TestFirstDerivatives(t *testing.T) {
 		{name: "MulScalar", shapes: [][]int{{Batch, 3}, {1}}, f64: true, tol: tol64,
 			build: func(g *Graph, in []*Value) *Value { return scalar(g, g.Mul(in[0], in[1])) }},
 		{name: "DivBroadcast", shapes: [][]int{{Batch, 3, 4}, {4}}, f64: true, tol: tol64,
-			init: positive,
+			init:  positive,
 			build: func(g *Graph, in []*Value) *Value { return scalar(g, g.Div(in[0], in[1])) }},
 		{name: "ReduceSumKeep", shapes: [][]int{{Batch, 3, 4}}, f64: true, tol: tol64,
 			build: func(g *Graph, in []*Value) *Value { return scalar(g, g.ReduceSum(in[0], []int{1}, true)) }},

@@ -1,0 +1,143 @@
+package models
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/egan-ort/egan-ort/graphs"
+)
+
+// EnergyConfig sets the energy network's architecture.
+type EnergyConfig struct {
+	Channels      int  `json:"channels"`       // hidden channels of the pairwise net f
+	Depth         int  `json:"depth"`          // 3×3 convolutions in f (≥ 2)
+	UnaryChannels int  `json:"unary_channels"` // hidden channels of the unary net U; 0 turns the unary term off
+	UnaryDepth    int  `json:"unary_depth"`    // convolutions in U (≥ 2); dilations 1, 2, 4, … then 1
+	Prior         bool `json:"prior"`          // learned per-pixel prior P in the unary term
+}
+
+// DefaultEnergyConfig is the default energy network: a 3-layer 32-channel
+// pairwise net, and a 5-layer dilated unary net whose receptive field (33
+// pixels) covers a 32×32 image.
+func DefaultEnergyConfig() EnergyConfig {
+	return EnergyConfig{Channels: 32, Depth: 3, UnaryChannels: 32, UnaryDepth: 5, Prior: true}
+}
+
+// Validate reports a configuration that cannot be built.
+func (c EnergyConfig) Validate() error {
+	switch {
+	case c.Channels < 1 || c.Depth < 2:
+		return fmt.Errorf("models: energy: need channels ≥ 1 and depth ≥ 2, got %d and %d", c.Channels, c.Depth)
+	case c.UnaryChannels < 0 || (c.UnaryChannels > 0 && c.UnaryDepth < 2):
+		return fmt.Errorf("models: energy: need unary channels ≥ 0 and unary depth ≥ 2, got %d and %d",
+			c.UnaryChannels, c.UnaryDepth)
+	}
+	return nil
+}
+
+// Energy is the energy network E_θ(X, Y) for images of Size×Size pixels.
+type Energy struct {
+	Config EnergyConfig
+	Size   int
+	Params *Params
+}
+
+// NewEnergy returns an energy network with parameters drawn from seed: He
+// initialisation for the convolutions, zero biases and a zero prior.
+func NewEnergy(c EnergyConfig, size int, seed uint64) (*Energy, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if size < 4 {
+		return nil, fmt.Errorf("models: energy: image size %d too small", size)
+	}
+	r := rand.New(rand.NewPCG(seed, 0x656e65726779)) // "energy"
+	ps := &Params{}
+	cin := 4
+	for i := range c.Depth {
+		cout := c.Channels
+		if i == c.Depth-1 {
+			cout = 1
+		}
+		normal(ps.add(fmt.Sprintf("energy.pair%d.w", i), cout, cin, 3, 3), r, heStd(cin*9, 0))
+		if i < c.Depth-1 {
+			ps.add(fmt.Sprintf("energy.pair%d.b", i), cout)
+		}
+		cin = cout
+	}
+	if c.UnaryChannels > 0 {
+		cin = 3
+		for i := range c.UnaryDepth {
+			cout := c.UnaryChannels
+			if i == c.UnaryDepth-1 {
+				cout = 1
+			}
+			normal(ps.add(fmt.Sprintf("energy.unary%d.w", i), cout, cin, 3, 3), r, heStd(cin*9, 0))
+			ps.add(fmt.Sprintf("energy.unary%d.b", i), cout)
+			cin = cout
+		}
+	}
+	if c.Prior {
+		ps.add("energy.prior", 1, 1, size, size)
+	}
+	return &Energy{Config: c, Size: size, Params: ps}, nil
+}
+
+// unaryDilation is the dilation of unary layer i of depth layers.
+func unaryDilation(i, depth int) int {
+	if i == depth-1 {
+		return 1
+	}
+	return 1 << i
+}
+
+// Build adds E_θ(X, Y) [N] to g for X [N,3,S,S], Y [N,1,S,S] and the
+// parameter values theta (graph inputs, or initializers for export), in the
+// order of e.Params.
+func (e *Energy) Build(g *graphs.Graph, x, y *graphs.Value, theta []*graphs.Value) *graphs.Value {
+	if len(theta) != len(e.Params.List) {
+		panic(fmt.Sprintf("models: energy: %d parameter values for %d parameters", len(theta), len(e.Params.List)))
+	}
+	p := theta
+	pad1 := graphs.ConvOpts{Pads: [4]int{1, 1, 1, 1}}
+
+	// Pairwise term: Σ_pixels f(concat(X, Y)).
+	h := g.Concat(1, x, y)
+	for i := range e.Config.Depth {
+		if i < e.Config.Depth-1 {
+			h = g.Softplus(g.Conv(h, p[0], p[1], pad1))
+			p = p[2:]
+		} else {
+			h = g.Conv(h, p[0], nil, pad1)
+			p = p[1:]
+		}
+	}
+	energy := h
+
+	// Unary term: −Σ_pixels Y · (U(X) + P).
+	var u *graphs.Value
+	if e.Config.UnaryChannels > 0 {
+		u = x
+		for i := range e.Config.UnaryDepth {
+			d := unaryDilation(i, e.Config.UnaryDepth)
+			o := graphs.ConvOpts{Pads: [4]int{d, d, d, d}, Dilations: [2]int{d, d}}
+			u = g.Conv(u, p[0], p[1], o)
+			if i < e.Config.UnaryDepth-1 {
+				u = g.Softplus(u)
+			}
+			p = p[2:]
+		}
+	}
+	if e.Config.Prior {
+		if u == nil {
+			u = p[0]
+		} else {
+			u = g.Add(u, p[0])
+		}
+		p = p[1:]
+	}
+	if u != nil {
+		energy = g.Sub(energy, g.Mul(y, u))
+	}
+	return g.ReduceSum(energy, []int{1, 2, 3}, false)
+}
