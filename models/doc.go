@@ -23,13 +23,24 @@
 // takes them as inputs after its data inputs, so the optimiser updates them
 // in place and a Program feeds ORT tensors built once over those buffers.
 //
-// The training graphs (DESIGN §5), N the dynamic batch:
+// The training graphs (DESIGN §5), N the dynamic batch, θ_f the pairwise
+// and θ_U the unary parameters:
 //
-//	energy_grad  X[N,3,H,W], Y[N,1,H,W], θ                 → E[N], gY[N,1,H,W]
-//	energy_hvp   X, Y, v[N,1,H,W], θ                        → vjpY[N,1,H,W], vjp θ
-//	disc         X, Ystar[N,1,H,W], Y, φ                    → s[N]
-//	disc_vjp     X, Ystar, Y, u[N], φ                       → vjp φ, vjpY[N,1,H,W]
-//	disc_gp      X, Ystar, Yhat, w[N], φ                    → penalty[N], Σw·penalty's φ-gradient
+//	energy_unary      X[N,3,H,W], θ_U                    → U[N,1,H,W] = U(X) + P
+//	energy_unary_vjp  X, v[N,1,H,W], θ_U                 → vjp θ_U of ⟨U, v⟩
+//	energy_grad       X, Y[N,1,H,W], U, θ_f              → E[N], gY = ∂E/∂Y
+//	energy_hvp        X, Y, v, θ_f                       → vjpY, vjp θ_f of ⟨gY, v⟩
+//	disc              X, Ystar[N,1,H,W], Y, φ            → s[N]
+//	disc_vjp          X, Ystar, Y, u[N], φ               → vjp φ, vjpY of ⟨s, u⟩
+//	disc_gp           X, Ystar, Yhat, w[N], φ            → penalty[N], Σw·penalty's φ-gradient
+//
+// DESIGN §5 names energy_grad (X, Y, θ) and energy_hvp (X, Y, θ, v) over the
+// whole energy. Here the unary field, which does not depend on Y, enters
+// energy_grad as an input instead: it is computed once per unroll rather
+// than once per step, and its parameters' share of the backward pass is one
+// energy_unary_vjp call on the sum of the step cotangents. The results are
+// the same to float rounding; at the default sizes the unary net is about
+// three quarters of the energy's FLOPs.
 //
 // vjp θ means one output per parameter, named "d." + the parameter's name.
 package models

@@ -36,10 +36,17 @@ func (c EnergyConfig) Validate() error {
 }
 
 // Energy is the energy network E_θ(X, Y) for images of Size×Size pixels.
+//
+// Params holds every parameter; Pair (θ_f, the pairwise net f) and Unary
+// (θ_U, the unary net U and the prior P) partition it and share its
+// buffers. The split lets training compute U(X) + P once per unroll: it does
+// not depend on Y.
 type Energy struct {
 	Config EnergyConfig
 	Size   int
 	Params *Params
+	Pair   *Params
+	Unary  *Params
 }
 
 // NewEnergy returns an energy network with parameters drawn from seed: He
@@ -53,6 +60,7 @@ func NewEnergy(c EnergyConfig, size int, seed uint64) (*Energy, error) {
 	}
 	r := rand.New(rand.NewPCG(seed, 0x656e65726779)) // "energy"
 	ps := &Params{}
+	pair, unary := &Params{}, &Params{}
 	cin := 4
 	for i := range c.Depth {
 		cout := c.Channels
@@ -65,6 +73,7 @@ func NewEnergy(c EnergyConfig, size int, seed uint64) (*Energy, error) {
 		}
 		cin = cout
 	}
+	pair.List = ps.List
 	if c.UnaryChannels > 0 {
 		cin = 3
 		for i := range c.UnaryDepth {
@@ -80,8 +89,12 @@ func NewEnergy(c EnergyConfig, size int, seed uint64) (*Energy, error) {
 	if c.Prior {
 		ps.add("energy.prior", 1, 1, size, size)
 	}
-	return &Energy{Config: c, Size: size, Params: ps}, nil
+	unary.List = ps.List[len(pair.List):]
+	return &Energy{Config: c, Size: size, Params: ps, Pair: pair, Unary: unary}, nil
 }
+
+// HasUnary reports whether the energy has a unary term U(X) + P.
+func (e *Energy) HasUnary() bool { return len(e.Unary.List) > 0 }
 
 // unaryDilation is the dilation of unary layer i of depth layers.
 func unaryDilation(i, depth int) int {
@@ -91,17 +104,30 @@ func unaryDilation(i, depth int) int {
 	return 1 << i
 }
 
-// Build adds E_θ(X, Y) [N] to g for X [N,3,S,S], Y [N,1,S,S] and the
-// parameter values theta (graph inputs, or initializers for export), in the
-// order of e.Params.
+// Build adds E_θ(X, Y) = Σ_pixels f(concat(X, Y)) − Σ_pixels Y·(U(X) + P)
+// [N] to g for X [N,3,S,S], Y [N,1,S,S] and the parameter values theta
+// (graph inputs, or initializers for export) in the order of e.Params.
 func (e *Energy) Build(g *graphs.Graph, x, y *graphs.Value, theta []*graphs.Value) *graphs.Value {
 	if len(theta) != len(e.Params.List) {
 		panic(fmt.Sprintf("models: energy: %d parameter values for %d parameters", len(theta), len(e.Params.List)))
 	}
+	nPair := len(e.Pair.List)
+	var u *graphs.Value
+	if e.HasUnary() {
+		u = e.BuildUnary(g, x, theta[nPair:])
+	}
+	return e.BuildPair(g, x, y, u, theta[:nPair])
+}
+
+// BuildPair adds Σ_pixels f(concat(X, Y)) − Σ_pixels Y·u [N], where u
+// [N,1,S,S] is U(X) + P computed elsewhere, or nil for no unary term. theta
+// are the values of e.Pair.
+func (e *Energy) BuildPair(g *graphs.Graph, x, y, u *graphs.Value, theta []*graphs.Value) *graphs.Value {
+	if len(theta) != len(e.Pair.List) {
+		panic(fmt.Sprintf("models: energy: %d pairwise values for %d parameters", len(theta), len(e.Pair.List)))
+	}
 	p := theta
 	pad1 := graphs.ConvOpts{Pads: [4]int{1, 1, 1, 1}}
-
-	// Pairwise term: Σ_pixels f(concat(X, Y)).
 	h := g.Concat(1, x, y)
 	for i := range e.Config.Depth {
 		if i < e.Config.Depth-1 {
@@ -112,9 +138,18 @@ func (e *Energy) Build(g *graphs.Graph, x, y *graphs.Value, theta []*graphs.Valu
 			p = p[1:]
 		}
 	}
-	energy := h
+	if u != nil {
+		h = g.Sub(h, g.Mul(y, u))
+	}
+	return g.ReduceSum(h, []int{1, 2, 3}, false)
+}
 
-	// Unary term: −Σ_pixels Y · (U(X) + P).
+// BuildUnary adds U(X) + P [N,1,S,S] to g; theta are the values of e.Unary.
+func (e *Energy) BuildUnary(g *graphs.Graph, x *graphs.Value, theta []*graphs.Value) *graphs.Value {
+	if len(theta) != len(e.Unary.List) || !e.HasUnary() {
+		panic(fmt.Sprintf("models: energy: %d unary values for %d parameters", len(theta), len(e.Unary.List)))
+	}
+	p := theta
 	var u *graphs.Value
 	if e.Config.UnaryChannels > 0 {
 		u = x
@@ -130,14 +165,10 @@ func (e *Energy) Build(g *graphs.Graph, x, y *graphs.Value, theta []*graphs.Valu
 	}
 	if e.Config.Prior {
 		if u == nil {
-			u = p[0]
+			u = g.ExpandAs(p[0], g.Slice(x, 1, 0, 1))
 		} else {
 			u = g.Add(u, p[0])
 		}
-		p = p[1:]
 	}
-	if u != nil {
-		energy = g.Sub(energy, g.Mul(y, u))
-	}
-	return g.ReduceSum(energy, []int{1, 2, 3}, false)
+	return u
 }

@@ -214,19 +214,23 @@ func TestTrainingGraphs(t *testing.T) {
 	u := randSlice(r, testBatch, -1, 1)
 	const eps = 5e-3
 
-	eg := newRunner(t, EnergyGradGraph(e), 2, e.Params)
-	eh := newRunner(t, EnergyHVPGraph(e), 3, e.Params)
+	eg := newRunner(t, EnergyGradGraph(e), 3, e.Pair)
+	eh := newRunner(t, EnergyHVPGraph(e), 3, e.Pair)
+	eu := newRunner(t, EnergyUnaryGraph(e), 1, e.Unary)
+	euv := newRunner(t, EnergyUnaryVJPGraph(e), 2, e.Unary)
+	uField := randSlice(r, len(y), -1, 1)
 	dg := newRunner(t, DiscGraph(d), 3, d.Params)
 	dv := newRunner(t, DiscVJPGraph(d), 4, d.Params)
 
 	sumE := func(data [][]float32) float64 {
 		s := 0.0
-		for _, x := range eg.run(data[0], data[1])[OutE] {
+		for _, x := range eg.run(data[0], data[1], uField)[OutE] {
 			s += float64(x)
 		}
 		return s
 	}
-	gyDotV := func(data [][]float32) float64 { return dot32(eg.run(data[0], data[1])[OutGradY], v) }
+	gyDotV := func(data [][]float32) float64 { return dot32(eg.run(data[0], data[1], uField)[OutGradY], v) }
+	uDotV := func(data [][]float32) float64 { return dot32(eu.run(data[0])[OutU], v) }
 	sDotU := func(data [][]float32) float64 { return dot32(dg.run(data[0], data[1], data[2])[OutScore], u) }
 	_, ds := testNets(t, 1)
 	dgs := newRunner(t, DiscGraph(ds), 3, ds.Params)
@@ -242,16 +246,21 @@ func TestTrainingGraphs(t *testing.T) {
 		params *Params
 	}{
 		{"energy_grad", 3e-3, func(dir direction) (float64, float64, float64) {
-			out := eg.run(x, y)
-			dir.params = zeroLike(e.Params) // gY is the gradient in Y only
+			out := eg.run(x, y, uField)
+			dir.params = zeroLike(e.Pair) // gY is the gradient in Y only
 			a, scale := analytic(out, &Params{}, dir, map[int]string{1: OutGradY})
-			return a, fd(e.Params, [][]float32{x, y}, dir, eps, sumE), scale
-		}, [][]float32{x, y}, []int{1}, e.Params},
+			return a, fd(e.Pair, [][]float32{x, y}, dir, eps, sumE), scale
+		}, [][]float32{x, y}, []int{1}, e.Pair},
 		{"energy_hvp", 5e-3, func(dir direction) (float64, float64, float64) {
 			out := eh.run(x, y, v)
-			a, scale := analytic(out, e.Params, dir, map[int]string{1: OutVJPY})
-			return a, fd(e.Params, [][]float32{x, y}, dir, eps, gyDotV), scale
-		}, [][]float32{x, y}, []int{1}, e.Params},
+			a, scale := analytic(out, e.Pair, dir, map[int]string{1: OutVJPY})
+			return a, fd(e.Pair, [][]float32{x, y}, dir, eps, gyDotV), scale
+		}, [][]float32{x, y}, []int{1}, e.Pair},
+		{"energy_unary_vjp", 3e-3, func(dir direction) (float64, float64, float64) {
+			out := euv.run(x, v)
+			a, scale := analytic(out, e.Unary, dir, nil)
+			return a, fd(e.Unary, [][]float32{x}, dir, eps, uDotV), scale
+		}, [][]float32{x}, nil, e.Unary},
 		// A smooth discriminator (slope 1) checks every weight; see
 		// TestGradientPenaltyGraph for why LeakyReLU's kinks get their own case.
 		{"disc_vjp_smooth", 5e-3, func(dir direction) (float64, float64, float64) {
@@ -285,6 +294,30 @@ func TestTrainingGraphs(t *testing.T) {
 }
 
 func zeroLike(ps *Params) [][]float32 { return ps.NewBuffers() }
+
+// TestEnergySplit checks that energy_grad fed by energy_unary gives the
+// gradient of the whole energy E_θ(X, Y) as Build writes it.
+func TestEnergySplit(t *testing.T) {
+	e, _ := testNets(t, 0.2)
+	r := rand.New(rand.NewPCG(5, 6))
+	x, _, y, _ := testData(r)
+	g := graphs.New("energy_full")
+	gx, gyIn := imageInputs(g, e.Size), maskInput(g, InY, e.Size)
+	en := e.Build(g, gx, gyIn, e.Params.Inputs(g))
+	g.Output(OutE, en)
+	g.Output(OutGradY, g.Grad("dE_dY", en, nil, gyIn)[0])
+	full := newRunner(t, g, 2, e.Params).run(x, y)
+	u := newRunner(t, EnergyUnaryGraph(e), 1, e.Unary).run(x)[OutU]
+	split := newRunner(t, EnergyGradGraph(e), 3, e.Pair).run(x, y, u)
+	for _, name := range []string{OutE, OutGradY} {
+		for i := range full[name] {
+			a, b := float64(full[name][i]), float64(split[name][i])
+			if math.Abs(a-b) > 1e-4*(1+math.Abs(a)) {
+				t.Fatalf("%s[%d]: whole energy %.7g, split %.7g", name, i, a, b)
+			}
+		}
+	}
+}
 
 // TestGradientPenaltyGraph checks disc_gp's φ-gradient against finite
 // differences of its penalty. LeakyReLU makes ∇_Ŷ D jump wherever a
@@ -383,8 +416,10 @@ func BenchmarkTrainingGraphs(b *testing.B) {
 		ps   *Params
 		data []ort.Value
 	}{
-		{EnergyGradGraph(e), e.Params, []ort.Value{X, M}},
-		{EnergyHVPGraph(e), e.Params, []ort.Value{X, M, M}},
+		{EnergyUnaryGraph(e), e.Unary, []ort.Value{X}},
+		{EnergyUnaryVJPGraph(e), e.Unary, []ort.Value{X, M}},
+		{EnergyGradGraph(e), e.Pair, []ort.Value{X, M, M}},
+		{EnergyHVPGraph(e), e.Pair, []ort.Value{X, M, M}},
 		{DiscGraph(d), d.Params, []ort.Value{X, M, M}},
 		{DiscVJPGraph(d), d.Params, []ort.Value{X, M, M, S}},
 		{DiscGPGraph(d), d.Params, []ort.Value{X, M, M, S}},

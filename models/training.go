@@ -13,9 +13,11 @@ const (
 	InYStar   = "Ystar"   // ground-truth mask [N,1,S,S]
 	InYHat    = "Yhat"    // interpolated mask for the gradient penalty
 	InV       = "v"       // cotangent of gY [N,1,S,S]
-	InU       = "u"       // cotangent of s [N]
+	InU       = "U"       // unary field U(X) + P [N,1,S,S]
+	InUS      = "u"       // cotangent of s [N]
 	InW       = "w"       // per-sample weights of the penalty [N]
 	OutE      = "E"       // energy [N]
+	OutU      = "U"       // unary field U(X) + P [N,1,S,S]
 	OutGradY  = "gY"      // ∂E/∂Y [N,1,S,S]
 	OutVJPY   = "vjpY"    // a vector-Jacobian product with respect to Y
 	OutScore  = "s"       // discriminator score [N]
@@ -43,31 +45,53 @@ func outputGrads(g *graphs.Graph, ps *Params, grads []*graphs.Value) {
 	}
 }
 
-// EnergyGradGraph builds energy_grad: (X, Y, θ) → (E, gY = ∂E/∂Y), the
-// graph each Langevin step runs.
+// EnergyUnaryGraph builds energy_unary: (X, θ_U) → U(X) + P, the unary
+// field, computed once per unroll because it does not depend on Y.
+func EnergyUnaryGraph(e *Energy) *graphs.Graph {
+	g := graphs.New("energy_unary")
+	x := imageInputs(g, e.Size)
+	g.Output(OutU, e.BuildUnary(g, x, e.Unary.Inputs(g)))
+	return g
+}
+
+// EnergyUnaryVJPGraph builds energy_unary_vjp: (X, v, θ_U) →
+// d.θ_U = ∂⟨U(X) + P, v⟩/∂θ_U.
+func EnergyUnaryVJPGraph(e *Energy) *graphs.Graph {
+	g := graphs.New("energy_unary_vjp")
+	x, v := imageInputs(g, e.Size), maskInput(g, InV, e.Size)
+	theta := e.Unary.Inputs(g)
+	u := e.BuildUnary(g, x, theta)
+	outputGrads(g, e.Unary, g.Grad("dU", u, v, theta...))
+	return g
+}
+
+// EnergyGradGraph builds energy_grad: (X, Y, U, θ_f) → (E, gY = ∂E/∂Y), the
+// graph each Langevin step runs. U is energy_unary's output (zeros for an
+// energy without a unary term), so gY = ∂(Σf)/∂Y − U.
 func EnergyGradGraph(e *Energy) *graphs.Graph {
 	g := graphs.New("energy_grad")
-	x, y := imageInputs(g, e.Size), maskInput(g, InY, e.Size)
-	theta := e.Params.Inputs(g)
-	en := e.Build(g, x, y, theta)
+	x, y, u := imageInputs(g, e.Size), maskInput(g, InY, e.Size), maskInput(g, InU, e.Size)
+	en := e.BuildPair(g, x, y, u, e.Pair.Inputs(g))
 	g.Output(OutE, en)
 	g.Output(OutGradY, g.Grad("dE_dY", en, nil, y)[0])
 	return g
 }
 
-// EnergyHVPGraph builds energy_hvp: (X, Y, v, θ) → (vjpY = ∂⟨gY, v⟩/∂Y,
-// d.θ = ∂⟨gY, v⟩/∂θ), the Hessian-vector products of the backward pass
-// through the unrolled steps.
+// EnergyHVPGraph builds energy_hvp: (X, Y, v, θ_f) → (vjpY = ∂⟨gY, v⟩/∂Y,
+// d.θ_f = ∂⟨gY, v⟩/∂θ_f), the Hessian-vector products of the backward pass
+// through the unrolled steps. The unary term is linear in Y, so it adds
+// nothing to vjpY, and its share of ∂⟨gY, v⟩/∂θ_U is −∂⟨U, v⟩/∂θ_U, which
+// energy_unary_vjp gives for the sum over steps in one call.
 func EnergyHVPGraph(e *Energy) *graphs.Graph {
 	g := graphs.New("energy_hvp")
 	x, y := imageInputs(g, e.Size), maskInput(g, InY, e.Size)
 	v := maskInput(g, InV, e.Size)
-	theta := e.Params.Inputs(g)
-	en := e.Build(g, x, y, theta)
+	theta := e.Pair.Inputs(g)
+	en := e.BuildPair(g, x, y, nil, theta)
 	gy := g.Grad("dE_dY", en, nil, y)[0]
 	hv := g.Grad("hvp", gy, v, append([]*graphs.Value{y}, theta...)...)
 	g.Output(OutVJPY, hv[0])
-	outputGrads(g, e.Params, hv[1:])
+	outputGrads(g, e.Pair, hv[1:])
 	return g
 }
 
@@ -84,7 +108,7 @@ func DiscGraph(d *Disc) *graphs.Graph {
 func DiscVJPGraph(d *Disc) *graphs.Graph {
 	g := graphs.New("disc_vjp")
 	x, ys, y := imageInputs(g, d.Size), maskInput(g, InYStar, d.Size), maskInput(g, InY, d.Size)
-	u := g.Input(InU, graphs.Batch)
+	u := g.Input(InUS, graphs.Batch)
 	phi := d.Params.Inputs(g)
 	s := d.Build(g, x, ys, y, phi)
 	grads := g.Grad("ds", s, u, append(phi, y)...)
