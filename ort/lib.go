@@ -78,27 +78,45 @@ func Candidates(explicit string) []string {
 	return paths
 }
 
+// Find returns the first of Candidates(explicit) that is a file, made
+// absolute so that the dynamic loader opens that file and does not search
+// its own path for a bare name. An explicit directory stands for the
+// library file inside it. Find loads nothing; when no candidate exists it
+// returns an error wrapping ErrLibraryNotFound that lists the paths tried and
+// the install command.
+func Find(explicit string) (string, error) {
+	if st, err := os.Stat(explicit); err == nil && st.IsDir() {
+		explicit = filepath.Join(explicit, libName)
+	}
+	cands := Candidates(explicit)
+	for _, p := range cands {
+		st, err := os.Stat(p)
+		if err != nil || st.IsDir() {
+			continue
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		return p, nil
+	}
+	return "", fmt.Errorf("%w; tried:\n  %s\ninstall it with: %s, or name it with --ort-lib or $%s",
+		ErrLibraryNotFound, strings.Join(cands, "\n  "), InstallHint, EnvLibraryPath)
+}
+
 // Init loads ORT's shared library and creates the ORT environment. explicit
-// is the path given by the user (--ort-lib), or "" to search Candidates.
-// Init is safe to call more than once; calls after the first successful one
-// return the path loaded first and ignore explicit.
+// is the path given by the user (--ort-lib), or "" to search Candidates (see
+// Find). Init is safe to call more than once; calls after the first
+// successful one return the path loaded first and ignore explicit. A failed
+// Init leaves nothing loaded, so a later call may try another path.
 func Init(explicit string) (string, error) {
 	initMu.Lock()
 	defer initMu.Unlock()
 	if initPath != "" {
 		return initPath, nil
 	}
-	cands := Candidates(explicit)
-	path := ""
-	for _, p := range cands {
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		return "", fmt.Errorf("%w; tried:\n  %s\ninstall it with: %s, or name it with --ort-lib or $%s",
-			ErrLibraryNotFound, strings.Join(cands, "\n  "), InstallHint, EnvLibraryPath)
+	path, err := Find(explicit)
+	if err != nil {
+		return "", err
 	}
 	ortgo.SetSharedLibraryPath(path)
 	if err := ortgo.InitializeEnvironment(ortgo.WithLogLevelError()); err != nil {

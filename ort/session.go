@@ -62,6 +62,10 @@ func NewSession(model []byte, inputs, outputs []string, o Options) (*Session, er
 	if LibraryPath() == "" {
 		return nil, errors.New("ort: NewSession called before Init")
 	}
+	if len(inputs) == 0 || len(outputs) == 0 {
+		return nil, fmt.Errorf("ort: create session: need at least one input and one output name, got %q and %q",
+			inputs, outputs)
+	}
 	opts, err := sessionOptions(o)
 	if err != nil {
 		return nil, err
@@ -105,17 +109,24 @@ func sessionOptions(o Options) (*ortgo.SessionOptions, error) {
 	return opts, nil
 }
 
+// appendCUDA adds the CUDA execution provider to opts. Every failure wraps
+// ErrNoCUDA and says how to get the provider or to avoid it: the provider
+// may be missing when its options are created or only when it is appended,
+// depending on the build of the library.
 func appendCUDA(opts *ortgo.SessionOptions, gpu int) error {
-	cuda, err := ortgo.NewCUDAProviderOptions()
+	err := func() error {
+		cuda, err := ortgo.NewCUDAProviderOptions()
+		if err != nil {
+			return err
+		}
+		defer cuda.Destroy()
+		if err := cuda.Update(map[string]string{"device_id": fmt.Sprint(gpu)}); err != nil {
+			return err
+		}
+		return opts.AppendExecutionProviderCUDA(cuda)
+	}()
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrNoCUDA, err)
-	}
-	defer cuda.Destroy()
-	if err := cuda.Update(map[string]string{"device_id": fmt.Sprint(gpu)}); err != nil {
-		return fmt.Errorf("%w: %v", ErrNoCUDA, err)
-	}
-	if err := opts.AppendExecutionProviderCUDA(cuda); err != nil {
-		return fmt.Errorf("%w: %v (the onnxruntime-node library is CPU-only; "+
+		return fmt.Errorf("%w: %v\n(the onnxruntime-node library is CPU-only; "+
 			"put ORT's CUDA provider libraries (libonnxruntime_providers_cuda.so "+
 			"and libonnxruntime_providers_shared.so) beside %s, with CUDA's runtime, "+
 			"cuBLAS and cuDNN installed, or use --device cpu)", ErrNoCUDA, err, LibraryPath())
@@ -125,8 +136,23 @@ func appendCUDA(opts *ortgo.SessionOptions, gpu int) error {
 
 // Run feeds inputs and fills outputs, in the order of the names given to
 // NewSession. A nil output is allocated by ORT and stored in outputs; the
-// caller must Destroy it.
+// caller must Destroy it. Inputs must not be nil.
 func (s *Session) Run(inputs, outputs []ortgo.Value) error {
+	// onnxruntime_go dereferences every input and indexes the first of
+	// each list, so a nil input or an empty list would panic there.
+	if len(inputs) != len(s.Inputs) {
+		return fmt.Errorf("ort: run: got %d inputs for the %d input names %q",
+			len(inputs), len(s.Inputs), s.Inputs)
+	}
+	if len(outputs) != len(s.Outputs) {
+		return fmt.Errorf("ort: run: got %d outputs for the %d output names %q",
+			len(outputs), len(s.Outputs), s.Outputs)
+	}
+	for i, v := range inputs {
+		if v == nil {
+			return fmt.Errorf("ort: run: input %d (%s) is nil", i, s.Inputs[i])
+		}
+	}
 	if err := s.s.Run(inputs, outputs); err != nil {
 		return fmt.Errorf("ort: run: %w", err)
 	}

@@ -1,0 +1,46 @@
+# egan-ort: build, test and demo targets.
+#
+# A fresh machine needs two commands: `make demo` and `make test`. Both first
+# run `setup`, which installs ONNX Runtime's library into third_party/ort/
+# (once; later runs find it there). Building needs no ONNX Runtime.
+
+GO           ?= go
+BIN          ?= bin/egan-ort
+VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+TEST_TIMEOUT ?= 20m
+BENCH_TIME   ?= 1s
+PKGS         ?= ./...
+
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: all setup build test demo bench clean distclean
+
+all: build
+
+# setup installs ONNX Runtime 1.30.0 (CPU) from the npm package
+# onnxruntime-node, checked against a pinned sha256.
+setup:
+	scripts/install-ort.sh
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/egan-ort
+
+test: setup
+	$(GO) vet $(PKGS)
+	$(GO) test -timeout $(TEST_TIMEOUT) $(PKGS)
+
+# demo runs the main job on a fresh machine. For now that is the version
+# report, which loads ONNX Runtime and runs a session; it becomes a training
+# run on the synthetic data once training exists.
+demo: setup build
+	$(BIN) version
+
+bench: setup
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCH_TIME) -timeout $(TEST_TIMEOUT) $(PKGS)
+
+clean:
+	rm -rf bin
+
+# distclean also removes the installed ONNX Runtime library.
+distclean: clean
+	rm -rf third_party/ort

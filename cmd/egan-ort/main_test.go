@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// wantORT is the ONNX Runtime release that scripts/install-ort.sh pins.
+const wantORT = "1.30.0"
+
+// childEnv, when set, makes the test binary run egan-ort itself on its
+// arguments and exit: for what needs a fresh process, such as a failed load
+// of ONNX Runtime (which loads once per process) or the real exit status.
+const childEnv = "EGAN_ORT_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// result is the outcome of one egan-ort command line.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runArgs runs egan-ort in this process.
+func runArgs(ctx context.Context, args ...string) result {
+	var out, errb bytes.Buffer
+	code := run(ctx, args, &out, &errb)
+	return result{code, out.String(), errb.String()}
+}
+
+// runChild runs egan-ort in a child process with extra environment.
+func runChild(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return result{cmd.ProcessState.ExitCode(), out.String(), errb.String()}
+}
+
+func TestHelpListsCommands(t *testing.T) {
+	for _, args := range [][]string{nil, {"--help"}, {"-h"}, {"help"}} {
+		r := runArgs(context.Background(), args...)
+		if r.code != exitOK || r.stderr != "" {
+			t.Errorf("egan-ort %v: exit %d, stderr %q; want 0 and nothing", args, r.code, r.stderr)
+		}
+		for _, name := range []string{"train", "eval", "infer", "export", "report", "bench", "version"} {
+			if !regexp.MustCompile(`(?m)^  ` + name + ` +\S`).MatchString(r.stdout) {
+				t.Errorf("egan-ort %v does not list %s with a summary:\n%s", args, name, r.stdout)
+			}
+		}
+		for _, flag := range []string{"--ort-lib", "--device", "--threads", "--quiet", "--json"} {
+			if !strings.Contains(r.stdout, flag) {
+				t.Errorf("egan-ort %v does not list the global flag %s", args, flag)
+			}
+		}
+	}
+}
+
+func TestCommandHelp(t *testing.T) {
+	for _, c := range commands {
+		for _, args := range [][]string{{c.name, "--help"}, {c.name, "-h"}, {"help", c.name}} {
+			r := runArgs(context.Background(), args...)
+			if r.code != exitOK || r.stderr != "" {
+				t.Errorf("egan-ort %v: exit %d, stderr %q; want 0 and nothing", args, r.code, r.stderr)
+			}
+			if !strings.HasPrefix(r.stdout, "Usage:\n  egan-ort "+c.name+" [flags]") {
+				t.Errorf("egan-ort %v does not open with its usage line:\n%s", args, r.stdout)
+			}
+			if got := strings.Contains(r.stdout, "--ort-lib"); got != c.ort {
+				t.Errorf("egan-ort %v lists --ort-lib: %v, want %v", args, got, c.ort)
+			}
+		}
+	}
+}
+
+// TestNotImplemented runs each command whose body is not written yet with
+// valid flags: it must parse them, then say so and exit 2.
+func TestNotImplemented(t *testing.T) {
+	for _, args := range [][]string{
+		{"train", "--epochs", "2", "--objective", "ce"},
+		{"eval", "runs/x"},
+		{"infer", "-m", "model.onnx", "a.png"},
+		{"export", "runs/x", "-o", "m.onnx"},
+		{"report", "runs/x"},
+		{"bench", "--graph", "disc", "--threads", "1"},
+		{"--quiet", "--device", "cuda", "train"},
+	} {
+		r := runArgs(context.Background(), args...)
+		cmd := args[0]
+		if cmd == "--quiet" {
+			cmd = args[3]
+		}
+		want := "egan-ort " + cmd + ": not implemented yet\n"
+		if r.code != exitUsage || r.stderr != want || r.stdout != "" {
+			t.Errorf("egan-ort %v: exit %d, stderr %q, stdout %q; want 2 and %q",
+				args, r.code, r.stderr, r.stdout, want)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // in stderr, before the hint
+		hint string
+	}{
+		{[]string{"trian"}, `unknown command "trian"; did you mean "train"?`, "egan-ort --help"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`, "egan-ort --help"},
+		{[]string{"--bogus", "train"}, "unknown flag: --bogus", "egan-ort --help"},
+		{[]string{"train", "--epoch", "3"}, "unknown flag: --epoch", "egan-ort train --help"},
+		{[]string{"train", "--epochs", "x"}, `invalid argument "x" for "--epochs"`, "egan-ort train --help"},
+		{[]string{"train", "--objective", "gan"}, `--objective "gan"`, "egan-ort train --help"},
+		{[]string{"train", "--resume"}, "--resume needs --out", "egan-ort train --help"},
+		{[]string{"train", "extra"}, `unexpected argument "extra"`, "egan-ort train --help"},
+		{[]string{"--device", "gpu", "train"}, `--device "gpu"`, "egan-ort train --help"},
+		{[]string{"bench", "--threads", "0"}, "--threads 0", "egan-ort bench --help"},
+		{[]string{"--threads", "3", "report", "r"}, "--threads does not apply", "egan-ort report --help"},
+		{[]string{"report", "--device", "cpu", "r"}, "unknown flag: --device", "egan-ort report --help"},
+		{[]string{"eval"}, "want one run directory", "egan-ort eval --help"},
+		{[]string{"infer", "a.png"}, "--model is required", "egan-ort infer --help"},
+		{[]string{"export", "r", "-o", "m.pb"}, "ending in .onnx", "egan-ort export --help"},
+		{[]string{"version", "now"}, `unexpected argument "now"`, "egan-ort version --help"},
+	}
+	for _, tc := range tests {
+		r := runArgs(context.Background(), tc.args...)
+		if r.code != exitUsage {
+			t.Errorf("egan-ort %v: exit %d, want %d", tc.args, r.code, exitUsage)
+		}
+		if !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "Run '"+tc.hint+"' for usage.") {
+			t.Errorf("egan-ort %v: stderr %q, want %q and a hint to %s", tc.args, r.stderr, tc.want, tc.hint)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	defer func(v string) { version = v }(version)
+	version = "v9.9.9-test" // as -ldflags "-X main.version=..." sets it
+
+	r := runArgs(context.Background(), "version", "--threads", "1")
+	if r.code != exitOK {
+		t.Fatalf("egan-ort version: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, re := range []string{
+		`(?m)^egan-ort +v9\.9\.9-test$`,
+		`(?m)^go +go1\.\d+`,
+		`(?m)^onnxruntime +` + regexp.QuoteMeta(wantORT) + `$`,
+		`(?m)^library +/\S+libonnxruntime\.so\.1$`,
+		`(?m)^device +cpu \(works\)$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(r.stdout) {
+			t.Errorf("egan-ort version output does not match %s:\n%s", re, r.stdout)
+		}
+	}
+
+	r = runArgs(context.Background(), "--json", "version")
+	var v versionInfo
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || r.code != exitOK {
+		t.Fatalf("egan-ort --json version: exit %d, %v:\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	if v.EganORT != "v9.9.9-test" || v.ORT != wantORT || !v.DeviceOK || v.Library == "" {
+		t.Errorf("egan-ort --json version = %+v", v)
+	}
+}
+
+// TestVersionWithoutLibrary runs version in a fresh process with a library
+// path that does not exist: it must print the versions it knows, then the
+// error with the path tried and the install command, and exit 1.
+func TestVersionWithoutLibrary(t *testing.T) {
+	missing := t.TempDir() + "/libonnxruntime.so.1"
+	r := runChild(t, nil, "version", "--ort-lib", missing)
+	if r.code != exitFailure {
+		t.Errorf("exit %d, want %d", r.code, exitFailure)
+	}
+	if !regexp.MustCompile(`(?m)^go +go1\.`).MatchString(r.stdout) ||
+		!regexp.MustCompile(`(?m)^onnxruntime +unavailable$`).MatchString(r.stdout) {
+		t.Errorf("stdout lacks the Go version or the unavailable ORT:\n%s", r.stdout)
+	}
+	for _, want := range []string{"egan-ort version: ort:", missing, "make setup"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+
+	r = runChild(t, nil, "--json", "version", "--ort-lib", missing)
+	var v versionInfo
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || r.code != exitFailure {
+		t.Fatalf("--json: exit %d, %v:\n%s", r.code, err, r.stdout)
+	}
+	if v.ORT != "" || !strings.Contains(v.Error, missing) {
+		t.Errorf("--json: %+v, want no ORT version and an error naming %s", v, missing)
+	}
+}
+
+// TestExitStatus checks the statuses a real process exits with.
+func TestExitStatus(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--help"}, exitOK},
+		{[]string{"nosuch"}, exitUsage},
+		{[]string{"train"}, exitUsage},
+		{[]string{"version"}, exitOK},
+	} {
+		if r := runChild(t, nil, tc.args...); r.code != tc.want {
+			t.Errorf("egan-ort %v: exit %d, want %d\n%s", tc.args, r.code, tc.want, r.stderr)
+		}
+	}
+}
+
+// TestInterrupted runs a command under a context that a signal has
+// already cancelled.
+func TestInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := runArgs(ctx, "version")
+	if r.code != exitInterrupted || !strings.Contains(r.stderr, "egan-ort version: interrupted") {
+		t.Errorf("exit %d, stderr %q; want %d and an interrupted message", r.code, r.stderr, exitInterrupted)
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	bg := context.Background()
+	for _, tc := range []struct {
+		ctx  context.Context
+		err  error
+		want int
+	}{
+		{bg, nil, exitOK},
+		{bg, errors.New("disk full"), exitFailure},
+		{bg, usagef("train", "bad"), exitUsage},
+		{bg, errNotImplemented, exitUsage},
+		{bg, context.Canceled, exitInterrupted},
+		{done, errors.New("run stopped"), exitInterrupted},
+		{done, nil, exitOK},
+	} {
+		if got := exitCode(tc.ctx, tc.err); got != tc.want {
+			t.Errorf("exitCode(cancelled=%v, %v) = %d, want %d", tc.ctx.Err() != nil, tc.err, got, tc.want)
+		}
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"train", "train", 0}, {"trian", "train", 2}, {"evl", "eval", 1},
+		{"", "bench", 5}, {"version", "versions", 1},
+	} {
+		if got := editDistance(tc.a, tc.b); got != tc.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
