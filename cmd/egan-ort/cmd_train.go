@@ -2,10 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
+	"os"
+	"path/filepath"
+	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
+
+	"github.com/egan-ort/egan-ort/data"
+	"github.com/egan-ort/egan-ort/losses"
+	"github.com/egan-ort/egan-ort/orchestrator"
 )
 
 var cmdTrain = &command{
@@ -16,70 +24,157 @@ Train trains the energy network E(X, Y) end to end through its unrolled
 Langevin inference, against a discriminator D(X, Y*, Y) under one of the GAN
 objectives, or with cross entropy alone (--objective ce, the baseline).
 
---data names the training data: "synthetic" for generated shapes that need
-no files, or a directory in one of the two Weizmann layouts: the 32x32 split
-(images/, masks/, train.txt, val.txt, test.txt, as in
+--data names a dataset directory in one of the two Weizmann layouts: the
+32x32 split (images/, masks/, train.txt, val.txt, test.txt, as in
 ../shared/data/weizmann_horse_32) or the full database (rgb/,
-figure_ground/), resized to --size.
+figure_ground/, split 196/66/66 by file name), resized to --size. Without
+--data, train uses a procedurally generated dataset of shapes on textured
+backgrounds, which needs no download (and is not horses).
 
-The run directory (--out) receives the resolved configuration,
-metrics.jsonl, checkpoints, plots and the exported model. --resume continues
-the run in --out from its last checkpoint.`,
+The run directory (--out, default runs/OBJECTIVE-TIME) receives config.json,
+metrics.jsonl (per-step losses, per-epoch IoU of train, val and test), the
+checkpoints "last" (every epoch, and on Ctrl-C) and "best" (on val mean IoU).
+--resume RUN_DIR continues a run exactly where it stopped; --epochs may
+extend it. Ctrl-C saves a checkpoint and exits 130. A NaN or Inf in a loss
+or a parameter stops training with an error and keeps the last good
+checkpoint.
+
+Every hyper-parameter has a flag. --preset paper selects Table 2 of the
+report (batch 10, T=5, delta=2, 300 epochs, lambda=10, omega=0.01, m=10, D
+rate 0.003, CE rate 0.001, adversarial rate 0.0003, no augmentation); flags
+given explicitly override the preset.
+
+Limits: images above --max-pixels are refused before decoding, and a dataset
+of more than 100000 files is refused.`,
 	ort: true,
 	options: func(fs *pflag.FlagSet) options {
-		o := &trainOptions{}
-		o.addFlags(fs)
+		o := &trainOptions{fs: fs, cfg: orchestrator.DefaultConfig("wgan-gp")}
+		bindConfig(fs, &o.cfg)
+		fs.StringVar(&o.preset, "preset", "", "hyper-parameter preset: paper (Table 2 of the report)")
+		fs.StringVarP(&o.out, "out", "o", "", "run `dir` (default runs/OBJECTIVE-TIME)")
+		fs.StringVar(&o.resume, "resume", "", "continue the run in `dir` from its last checkpoint")
+		fs.Int64Var(&o.maxPixels, "max-pixels", data.DefaultMaxPixels, "refuse images with more `pixels` than this")
 		return o
 	},
 }
 
-// objectives are the values --objective accepts.
-var objectives = []string{"ce", "wgan-gp", "ebgan", "mse", "logloss"}
-
-// trainOptions are train's flags. The defaults follow the report's Table 2.
+// trainOptions are train's flags: the run's Config, bound field by field,
+// and how to run it.
 type trainOptions struct {
-	Data      string // "synthetic" or a dataset directory
-	Size      int    // image side when --data is the full Weizmann layout
-	Out       string // run directory; "" makes one under runs/
-	Resume    bool   // continue the run in Out from its last checkpoint
-	Objective string // one of objectives
-	Epochs    int
-	Batch     int
-	Steps     int    // T, the unrolled inference steps
-	Seed      uint64 // seeds parameters, noise, batches and augmentation
+	fs        *pflag.FlagSet
+	cfg       orchestrator.Config
+	preset    string
+	out       string
+	resume    string
+	maxPixels int64
 }
 
-func (o *trainOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Data, "data", "synthetic", "training data: synthetic, or a dataset `dir`")
-	fs.IntVar(&o.Size, "size", 32, "image side in pixels for the full Weizmann layout")
-	fs.StringVar(&o.Out, "out", "", "run `dir` (default runs/<time>)")
-	fs.BoolVar(&o.Resume, "resume", false, "continue the run in --out from its last checkpoint")
-	fs.StringVar(&o.Objective, "objective", "wgan-gp", "training objective: "+joinOr(objectives))
-	fs.IntVar(&o.Epochs, "epochs", 300, "passes over the training split")
-	fs.IntVar(&o.Batch, "batch", 10, "images per batch")
-	fs.IntVar(&o.Steps, "steps", 5, "unrolled Langevin inference steps T")
-	fs.Uint64Var(&o.Seed, "seed", 1, "random seed")
+// bindConfig registers a flag for every field of c that a user may set.
+func bindConfig(fs *pflag.FlagSet, c *orchestrator.Config) {
+	fs.StringVar(&c.Objective, "objective", c.Objective, "training objective: "+joinOr(losses.Names()))
+	fs.StringVar(&c.Data, "data", c.Data, "dataset `dir` (default: the synthetic dataset)")
+	fs.IntVar(&c.Size, "size", c.Size, "image side in `pixels` (the 32x32 split is resized if it differs)")
+	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "passes over the training split")
+	fs.IntVar(&c.Batch, "batch", c.Batch, "images per training batch")
+	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of every random draw (initialisation, batches, augmentation, noise)")
+
+	fs.IntVar(&c.Langevin.Steps, "steps", c.Langevin.Steps, "unrolled Langevin inference steps T")
+	fs.Float64Var(&c.Langevin.Rate, "rate", c.Langevin.Rate, "Langevin inference rate delta")
+	fs.Float64Var(&c.Langevin.Temp, "temp", c.Langevin.Temp, "Langevin temperature tau during training (0 at evaluation)")
+	fs.Float64Var(&c.Langevin.InitNoise, "init-noise", c.Langevin.InitNoise, "std of the initial logits' noise sigma0 during training")
+	fs.Float64Var(&c.Langevin.Clip, "clip", c.Langevin.Clip, "clip each energy-gradient element to [-c, c]; 0 is off")
+
+	fs.Float64Var(&c.Loss.Lambda, "lambda", c.Loss.Lambda, "WGAN-GP gradient-penalty weight lambda")
+	fs.Float64Var(&c.Loss.Margin, "margin", c.Loss.Margin, "EBGAN margin m")
+	fs.Float64Var(&c.Loss.Omega, "omega", c.Loss.Omega, "EBGAN pull-away weight omega")
+	fs.Float64Var(&c.Loss.Alpha, "alpha", c.Loss.Alpha, "weight alpha of cross entropy in the adversarial generator loss")
+
+	fs.Float64Var(&c.LRDisc, "lr-disc", c.LRDisc, "Adam learning rate of the discriminator")
+	fs.Float64Var(&c.LRCE, "lr-ce", c.LRCE, "Adam learning rate of the generator's cross-entropy step")
+	fs.Float64Var(&c.LRAdv, "lr-adv", c.LRAdv, "Adam learning rate of the generator's adversarial step")
+	fs.Float64Var(&c.Beta1, "beta1", c.Beta1, "Adam beta1")
+	fs.Float64Var(&c.Beta2, "beta2", c.Beta2, "Adam beta2")
+	fs.IntVar(&c.DSteps, "d-steps", c.DSteps, "discriminator steps per batch")
+
+	fs.BoolVar(&c.Augment.Flip, "flip", c.Augment.Flip, "augment: random horizontal flips")
+	fs.IntVar(&c.Augment.MaxShift, "shift", c.Augment.MaxShift, "augment: random translation of up to `n` pixels")
+	fs.Float64Var(&c.Augment.Scale, "scale", c.Augment.Scale, "augment: random crop of side (1-s..1) resized back; 0 is off")
+
+	fs.IntVar(&c.Energy.Channels, "energy-channels", c.Energy.Channels, "channels of the energy's pairwise net")
+	fs.IntVar(&c.Energy.Depth, "energy-depth", c.Energy.Depth, "convolutions of the energy's pairwise net")
+	fs.IntVar(&c.Energy.UnaryChannels, "unary-channels", c.Energy.UnaryChannels, "channels of the energy's unary net; 0 is off")
+	fs.IntVar(&c.Energy.UnaryDepth, "unary-depth", c.Energy.UnaryDepth, "convolutions of the energy's unary net")
+	fs.BoolVar(&c.Energy.Prior, "prior", c.Energy.Prior, "learned per-pixel prior in the energy's unary term")
+	fs.IntVar(&c.Disc.Channels, "disc-channels", c.Disc.Channels, "channels of the discriminator's first convolution")
+	fs.IntVar(&c.Disc.Depth, "disc-depth", c.Disc.Depth, "stride-2 convolutions of the discriminator")
+	fs.Float64Var(&c.Disc.Slope, "disc-slope", c.Disc.Slope, "LeakyReLU slope of the discriminator")
+	fs.IntVar(&c.EvalBatch, "eval-batch", c.EvalBatch, "images per evaluation batch")
 }
 
 func (o *trainOptions) check(_ *globalOptions, args []string) error {
-	switch {
-	case len(args) > 0:
+	if len(args) > 0 {
 		return fmt.Errorf("unexpected argument %q (train takes flags only)", args[0])
-	case !slices.Contains(objectives, o.Objective):
-		return fmt.Errorf("--objective %q: want %s", o.Objective, joinOr(objectives))
-	case o.Epochs < 1, o.Batch < 1, o.Steps < 1:
-		return fmt.Errorf("--epochs, --batch and --steps must be at least 1, got %d, %d and %d",
-			o.Epochs, o.Batch, o.Steps)
-	case o.Size < 8:
-		return fmt.Errorf("--size %d: want at least 8", o.Size)
-	case o.Resume && o.Out == "":
-		return fmt.Errorf("--resume needs --out, the run directory to continue")
 	}
-	return nil
+	if o.resume != "" {
+		if o.out != "" && o.out != o.resume {
+			return fmt.Errorf("--resume names the run directory; --out %q differs from it", o.out)
+		}
+		o.out = o.resume
+		return nil
+	}
+	if o.preset != "" {
+		// Preset values, then the flags given explicitly on top.
+		c := orchestrator.DefaultConfig(o.cfg.Objective)
+		if err := c.ApplyPreset(o.preset); err != nil {
+			return err
+		}
+		scratch := pflag.NewFlagSet("preset", pflag.ContinueOnError)
+		bindConfig(scratch, &c)
+		var err error
+		o.fs.Visit(func(f *pflag.Flag) {
+			if scratch.Lookup(f.Name) != nil && err == nil {
+				err = scratch.Set(f.Name, f.Value.String())
+			}
+		})
+		if err != nil {
+			return err
+		}
+		o.cfg = c
+	}
+	if o.out == "" {
+		o.out = filepath.Join("runs", fmt.Sprintf("%s-%s", o.cfg.Objective, time.Now().Format("20060102-150405")))
+	}
+	return o.cfg.Validate()
 }
 
-func (o *trainOptions) run(ctx context.Context, e *env, args []string) error {
-	// TODO: the training loop belongs to orchestrator/, which does not
-	// exist yet; call it here with the session options of e.initORT().
-	return errNotImplemented
+func (o *trainOptions) run(ctx context.Context, e *env, _ []string) error {
+	ortOpts, err := e.initORT()
+	if err != nil {
+		return err
+	}
+	opts := orchestrator.RunOptions{Dir: o.out, Resume: o.resume != "", Log: e.log, ORT: ortOpts,
+		Limits: data.Limits{MaxPixels: o.maxPixels, MaxFiles: data.DefaultMaxFiles}}
+	if e.progress {
+		var bar *progressbar.ProgressBar
+		opts.Progress = func(done, total int64, desc string) {
+			if bar == nil {
+				bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(os.Stderr),
+					progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
+					progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(200*time.Millisecond))
+			}
+			bar.Describe(desc)
+			bar.Set64(done)
+		}
+	}
+	sum, err := orchestrator.Train(ctx, o.cfg, opts)
+	if errors.Is(err, orchestrator.ErrInterrupted) {
+		return context.Canceled
+	}
+	if err != nil {
+		return err
+	}
+	b := sum.Best
+	fmt.Fprintf(e.stdout, "run %s: %d epochs, %.0f s; best val mean IoU %.4f at epoch %d (test %.4f)\n",
+		sum.Dir, sum.Epochs, sum.Seconds, b.Val.Mean, b.BestEpoch, b.Test.Mean)
+	return nil
 }

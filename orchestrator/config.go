@@ -1,0 +1,125 @@
+package orchestrator
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/egan-ort/egan-ort/data"
+	"github.com/egan-ort/egan-ort/langevin"
+	"github.com/egan-ort/egan-ort/losses"
+	"github.com/egan-ort/egan-ort/models"
+)
+
+// Config is everything that defines a training run. It is logged at start
+// and saved in every checkpoint.
+type Config struct {
+	Objective string `json:"objective"` // ce, wgan-gp, ebgan, mse or logloss
+	Preset    string `json:"preset"`    // "" (the project's defaults) or "paper"
+	Data      string `json:"data"`      // dataset folder; "" means the synthetic dataset
+	Size      int    `json:"size"`      // image side in pixels
+	Epochs    int    `json:"epochs"`
+	Batch     int    `json:"batch"`
+	Seed      uint64 `json:"seed"`
+
+	Energy   models.EnergyConfig `json:"energy"`
+	Disc     models.DiscConfig   `json:"disc"`
+	Langevin langevin.Config     `json:"langevin"`
+	Loss     losses.Config       `json:"loss"` // λ, m, ω, α
+
+	LRDisc float64 `json:"lr_disc"` // Adam rate of the discriminator
+	LRCE   float64 `json:"lr_ce"`   // Adam rate of the generator's CE step
+	LRAdv  float64 `json:"lr_adv"`  // Adam rate of the generator's adversarial step
+	Beta1  float64 `json:"beta1"`
+	Beta2  float64 `json:"beta2"`
+	DSteps int     `json:"d_steps"` // discriminator steps per batch
+
+	Augment data.Augment `json:"augment"`
+	// EvalBatch is the batch of the evaluation unrolls.
+	EvalBatch int `json:"eval_batch"`
+}
+
+// DefaultConfig returns the project's defaults for an objective.
+func DefaultConfig(objective string) Config {
+	return Config{
+		Objective: objective,
+		Size:      32,
+		Epochs:    100,
+		Batch:     10,
+		Seed:      1,
+		Energy:    models.DefaultEnergyConfig(),
+		Disc:      models.DefaultDiscConfig(),
+		Langevin:  langevin.DefaultConfig(),
+		Loss:      losses.DefaultConfig(),
+		LRDisc:    0.0003,
+		LRCE:      0.001,
+		LRAdv:     0.0003,
+		Beta1:     0.5,
+		Beta2:     0.999,
+		DSteps:    1,
+		Augment:   data.Augment{Flip: true, MaxShift: 2},
+		EvalBatch: 64,
+	}
+}
+
+// Presets names the presets ApplyPreset knows.
+var Presets = []string{"paper"}
+
+// ApplyPreset sets the values of a named preset. "paper" is Table 2 of the
+// report as DESIGN §4 reads it: batch 10, T = 5, δ = 2, 300 epochs, one D
+// step, λ = 10, ω = 0.01, m = 10, D rate 0.003, CE rate 0.001, adversarial
+// rate 0.0003, no augmentation.
+func (c *Config) ApplyPreset(name string) error {
+	switch name {
+	case "":
+		return nil
+	case "paper":
+		c.Preset = name
+		c.Batch, c.Epochs, c.DSteps = 10, 300, 1
+		c.Langevin.Steps, c.Langevin.Rate = 5, 2
+		c.Loss.Lambda, c.Loss.Omega, c.Loss.Margin = 10, 0.01, 10
+		c.LRDisc, c.LRCE, c.LRAdv = 0.003, 0.001, 0.0003
+		c.Beta1, c.Beta2 = 0.9, 0.999
+		c.Augment = data.Augment{}
+		return nil
+	}
+	return fmt.Errorf("orchestrator: unknown preset %q (want one of %v)", name, Presets)
+}
+
+// Validate checks the configuration before any work starts.
+func (c Config) Validate() error {
+	var errs []error
+	if !slices.Contains(losses.Names(), c.Objective) {
+		errs = append(errs, fmt.Errorf("unknown objective %q (want one of %v)", c.Objective, losses.Names()))
+	}
+	if c.Size < 8 || c.Size > 512 {
+		errs = append(errs, fmt.Errorf("size %d out of range [8, 512]", c.Size))
+	}
+	if c.Epochs < 1 || c.Batch < 1 || c.EvalBatch < 1 || c.DSteps < 1 {
+		errs = append(errs, fmt.Errorf("epochs, batch, eval batch and d steps must be ≥ 1"))
+	}
+	if c.Objective == "ebgan" && c.Batch < 2 {
+		errs = append(errs, fmt.Errorf("ebgan's pull-away term needs batch ≥ 2"))
+	}
+	for name, lr := range map[string]float64{"lr-disc": c.LRDisc, "lr-ce": c.LRCE, "lr-adv": c.LRAdv} {
+		if !(lr > 0) || math.IsInf(lr, 0) {
+			errs = append(errs, fmt.Errorf("%s must be > 0, got %g", name, lr))
+		}
+	}
+	if !(c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1) {
+		errs = append(errs, fmt.Errorf("beta1 and beta2 must be in [0, 1)"))
+	}
+	for _, err := range []error{c.Energy.Validate(), c.Disc.Validate(c.Size), c.Langevin.Validate()} {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if _, err := losses.New(c.Objective, c.Loss); err != nil && len(errs) == 0 {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("orchestrator: config: %w", err)
+	}
+	return nil
+}

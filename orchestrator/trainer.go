@@ -1,0 +1,119 @@
+package orchestrator
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/egan-ort/egan-ort/langevin"
+	"github.com/egan-ort/egan-ort/losses"
+	"github.com/egan-ort/egan-ort/models"
+	"github.com/egan-ort/egan-ort/optim"
+	"github.com/egan-ort/egan-ort/ort"
+)
+
+// Trainer holds the networks, their ORT programs, the optimisers and the
+// random generators of one run. It is not safe for concurrent use.
+type Trainer struct {
+	Config Config
+	Energy *models.Energy
+	Disc   *models.Disc // nil for the ce objective
+	Obj    losses.Objective
+
+	unroll          *langevin.Unroller
+	disc, discVJP   *models.Program
+	discGP          *models.Program
+	adamCE, adamAdv *optim.Adam
+	adamD           *optim.Adam
+
+	// Random generators: Langevin noise and WGAN-GP's ε. Their PCG states
+	// are saved in checkpoints.
+	noisePCG *rand.PCG
+	noise    *rand.Rand
+
+	gradE, gradD [][]float32 // gradient buffers, one per parameter
+	work         workspace
+	ortTime      time.Duration // inside discriminator ORT calls
+}
+
+// NewTrainer builds the networks from the config (initialised from its
+// seed) and their ORT programs. Destroy releases them.
+func NewTrainer(c Config, o ort.Options) (*Trainer, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	obj, err := losses.New(c.Objective, c.Loss)
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator: %w", err)
+	}
+	t := &Trainer{Config: c, Obj: obj}
+	t.noisePCG = rand.NewPCG(c.Seed, 0x6e6f697365) // "noise"
+	t.noise = rand.New(t.noisePCG)
+	if t.Energy, err = models.NewEnergy(c.Energy, c.Size, c.Seed); err != nil {
+		return nil, err
+	}
+	if t.unroll, err = langevin.New(t.Energy, c.Langevin, o); err != nil {
+		return nil, err
+	}
+	adam := func(ps *models.Params, lr float64) *optim.Adam {
+		cfg := optim.DefaultAdamConfig(lr)
+		cfg.Beta1, cfg.Beta2 = c.Beta1, c.Beta2
+		a, aerr := optim.NewAdam(ps.Sizes(), cfg)
+		if aerr != nil && err == nil {
+			err = aerr
+		}
+		return a
+	}
+	t.adamCE = adam(t.Energy.Params, c.LRCE)
+	t.gradE = t.Energy.Params.NewBuffers()
+	if obj.UsesDiscriminator() {
+		t.adamAdv = adam(t.Energy.Params, c.LRAdv)
+		if t.Disc, err = models.NewDisc(c.Disc, c.Size, c.Seed); err != nil {
+			t.Destroy()
+			return nil, err
+		}
+		t.adamD = adam(t.Disc.Params, c.LRDisc)
+		t.gradD = t.Disc.Params.NewBuffers()
+		mk := func(g func(*models.Disc) graphsGraph) *models.Program {
+			if err != nil {
+				return nil
+			}
+			p, perr := models.NewProgram(g(t.Disc), 4, t.Disc.Params, o, "")
+			err = perr
+			return p
+		}
+		t.discVJP = mk(models.DiscVJPGraph)
+		if obj.UsesGradientPenalty() {
+			t.discGP = mk(models.DiscGPGraph)
+		}
+		if err == nil {
+			t.disc, err = models.NewProgram(models.DiscGraph(t.Disc), 3, t.Disc.Params, o, "")
+		}
+	}
+	if err != nil {
+		t.Destroy()
+		return nil, fmt.Errorf("orchestrator: %w", err)
+	}
+	return t, nil
+}
+
+// Destroy releases every ORT resource.
+func (t *Trainer) Destroy() {
+	if t.unroll != nil {
+		t.unroll.Destroy()
+	}
+	for _, p := range []*models.Program{t.disc, t.discVJP, t.discGP} {
+		p.Destroy()
+	}
+}
+
+// ORTTime returns the wall time spent inside ORT calls so far.
+func (t *Trainer) ORTTime() time.Duration { return t.ortTime + t.unroll.ORTTime() }
+
+// Params returns every parameter set the trainer owns, energy first.
+func (t *Trainer) Params() []*models.Params {
+	if t.Disc == nil {
+		return []*models.Params{t.Energy.Params}
+	}
+	return []*models.Params{t.Energy.Params, t.Disc.Params}
+}
