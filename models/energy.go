@@ -50,7 +50,11 @@ type Energy struct {
 }
 
 // NewEnergy returns an energy network with parameters drawn from seed: He
-// initialisation for the convolutions, zero biases and a zero prior.
+// initialisation for the hidden convolutions, zero biases and a zero prior.
+// The last convolution of f starts at a tenth of He's scale and that of U
+// at zero, so the first unrolls move the logits gently: large initial
+// energy gradients saturate σ and starve the backward pass, whose every
+// step is scaled by σ'(L_t).
 func NewEnergy(c EnergyConfig, size int, seed uint64) (*Energy, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -67,7 +71,11 @@ func NewEnergy(c EnergyConfig, size int, seed uint64) (*Energy, error) {
 		if i == c.Depth-1 {
 			cout = 1
 		}
-		normal(ps.add(fmt.Sprintf("energy.pair%d.w", i), cout, cin, 3, 3), r, heStd(cin*9, 0))
+		std := heStd(cin*9, 0)
+		if i == c.Depth-1 {
+			std /= 10
+		}
+		normal(ps.add(fmt.Sprintf("energy.pair%d.w", i), cout, cin, 3, 3), r, std)
 		if i < c.Depth-1 {
 			ps.add(fmt.Sprintf("energy.pair%d.b", i), cout)
 		}
@@ -81,7 +89,10 @@ func NewEnergy(c EnergyConfig, size int, seed uint64) (*Energy, error) {
 			if i == c.UnaryDepth-1 {
 				cout = 1
 			}
-			normal(ps.add(fmt.Sprintf("energy.unary%d.w", i), cout, cin, 3, 3), r, heStd(cin*9, 0))
+			w := ps.add(fmt.Sprintf("energy.unary%d.w", i), cout, cin, 3, 3)
+			if i < c.UnaryDepth-1 {
+				normal(w, r, heStd(cin*9, 0))
+			}
 			ps.add(fmt.Sprintf("energy.unary%d.b", i), cout)
 			cin = cout
 		}

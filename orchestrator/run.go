@@ -27,6 +27,11 @@ type RunOptions struct {
 	// Progress, when not nil, is called after every step with the steps
 	// done and the steps of the whole run.
 	Progress func(done, total int64, desc string)
+	// Splits, when not nil, are trained on instead of loading Config.Data.
+	Splits *data.Splits
+	// AfterStep, when not nil, is called after every step's update, before
+	// the parameters are checked: a hook for tools and fault injection.
+	AfterStep func(t *Trainer, step int64)
 }
 
 // Summary is what a finished run reports.
@@ -77,9 +82,12 @@ func Train(ctx context.Context, c Config, o RunOptions) (*Summary, error) {
 	}
 
 	// Data, normalisation and the trainer.
-	splits, layout, err := LoadData(c, o.Limits)
-	if err != nil {
-		return nil, err
+	splits, layout := o.Splits, "in-memory"
+	if splits == nil {
+		var err error
+		if splits, layout, err = LoadData(c, o.Limits); err != nil {
+			return nil, err
+		}
 	}
 	if layout == "synthetic" {
 		log.Warn("no --data given: training on the synthetic dataset (procedural shapes, not horses)")
@@ -186,6 +194,9 @@ func (r *runner) loop(ctx context.Context, synthetic bool) (*Summary, error) {
 			if err == nil && !finite(ss.LossD, ss.LossG, ss.LossCE) {
 				err = fmt.Errorf("%w: loss at epoch %d step %d (d %g, g %g, ce %g)",
 					ErrNonFinite, epoch, st.Step+1, ss.LossD, ss.LossG, ss.LossCE)
+			}
+			if err == nil && r.o.AfterStep != nil {
+				r.o.AfterStep(r.t, st.Step+1)
 			}
 			if err == nil {
 				err = r.checkParams(epoch, st.Step+1)

@@ -1,0 +1,298 @@
+package orchestrator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/egan-ort/egan-ort/checkpoint"
+	"github.com/egan-ort/egan-ort/data"
+	"github.com/egan-ort/egan-ort/losses"
+	"github.com/egan-ort/egan-ort/models"
+	"github.com/egan-ort/egan-ort/ort"
+)
+
+func TestMain(m *testing.M) {
+	if _, err := ort.Init(""); err != nil {
+		fmt.Fprintln(os.Stderr, "orchestrator tests need ONNX Runtime:", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// sharedData finds ../shared/data above the working directory.
+func sharedData(t testing.TB) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for d := dir; ; d = filepath.Dir(d) {
+		p := filepath.Join(d, "shared", "data", "weizmann_horse_32")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		if filepath.Dir(d) == d {
+			t.Fatalf("shared/data/weizmann_horse_32 not found above %s", dir)
+		}
+	}
+}
+
+const tinySize = 16
+
+// tinyConfig is a configuration small enough for tests: 16×16 images and
+// narrow networks.
+func tinyConfig(objective string) Config {
+	c := DefaultConfig(objective)
+	c.Size, c.Batch, c.Epochs, c.EvalBatch = tinySize, 4, 2, 16
+	c.Energy = models.EnergyConfig{Channels: 8, Depth: 2, UnaryChannels: 8, UnaryDepth: 3, Prior: true}
+	c.Disc = models.DiscConfig{Channels: 8, Depth: 2, Slope: 0.2}
+	c.Langevin.Steps = 3
+	return c
+}
+
+var horses *data.Splits
+
+// tinySplits is a subset of the 32×32 split resized to 16×16: 16 train, 8
+// val and 8 test images.
+func tinySplits(t testing.TB) *data.Splits {
+	t.Helper()
+	if horses == nil {
+		s, _, err := data.Load(sharedData(t), tinySize, data.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		horses = s
+	}
+	sub := func(d *data.Dataset, n int) *data.Dataset {
+		c := *d
+		c.Names, c.Images, c.Masks = d.Names[:n], d.Images[:n], d.Masks[:n]
+		return &c
+	}
+	return &data.Splits{Train: sub(horses.Train, 16), Val: sub(horses.Val, 8), Test: sub(horses.Test, 8)}
+}
+
+func options(t testing.TB, dir string) RunOptions {
+	return RunOptions{Dir: dir, ORT: ort.Options{Threads: 1}, Splits: tinySplits(t)}
+}
+
+// TestLossFalls takes repeated steps on one batch of real images for every
+// objective: the cross entropy of the generator must fall.
+func TestLossFalls(t *testing.T) {
+	for _, obj := range losses.Names() {
+		t.Run(obj, func(t *testing.T) {
+			c := tinyConfig(obj)
+			tr, err := NewTrainer(c, ort.Options{Threads: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Destroy()
+			s := tinySplits(t)
+			stats := data.ComputeStats(s.Train)
+			loader := data.NewLoader(s.Train, c.Batch, false, 1)
+			loader.Stats = &stats
+			p := tinySize * tinySize
+			x, y := make([]float32, c.Batch*3*p), make([]float32, c.Batch*p)
+			n := loader.Next(x, y)
+			var ce []float64
+			for range 20 {
+				st, err := tr.Step(x, y, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !finite(st.LossCE, st.LossD, st.LossG) {
+					t.Fatalf("non-finite losses %+v", st)
+				}
+				ce = append(ce, st.LossCE)
+			}
+			first, last := mean(ce[:3]), mean(ce[len(ce)-3:])
+			t.Logf("CE %.4f → %.4f", first, last)
+			if !(last < 0.8*first) {
+				t.Errorf("CE did not fall: first steps %.4f, last steps %.4f", first, last)
+			}
+		})
+	}
+}
+
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+// TestTrainEachObjective runs two epochs of every objective on a subset of
+// the 32×32 split and checks what the run directory holds.
+func TestTrainEachObjective(t *testing.T) {
+	for _, obj := range losses.Names() {
+		t.Run(obj, func(t *testing.T) {
+			dir := t.TempDir()
+			sum, err := Train(context.Background(), tinyConfig(obj), options(t, dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Epochs != 2 || sum.Steps == 0 {
+				t.Fatalf("summary %+v", sum)
+			}
+			for _, name := range []string{LastCheckpoint, BestCheckpoint} {
+				if !checkpoint.Exists(dir, name) {
+					t.Errorf("no %s checkpoint", name)
+				}
+			}
+			recs := readMetrics(t, dir)
+			if recs["epoch"] != 2 || recs["step"] != int(sum.Steps) {
+				t.Errorf("metrics.jsonl holds %v", recs)
+			}
+			if v := sum.Last.Val.Mean; math.IsNaN(v) || v < 0 || v > 1 {
+				t.Errorf("val IoU %g", v)
+			}
+		})
+	}
+}
+
+func readMetrics(t *testing.T, dir string) map[string]int {
+	b, err := os.ReadFile(filepath.Join(dir, MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, kind := range []string{"step", "epoch", "scores"} {
+		counts[kind] = countKind(b, kind)
+	}
+	return counts
+}
+
+func countKind(b []byte, kind string) int {
+	n := 0
+	for line := range bytes.Lines(b) {
+		var rec struct{ Kind string }
+		if json.Unmarshal(line, &rec) == nil && rec.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// finalParams returns a copy of every parameter of a finished run's last
+// checkpoint.
+func finalParams(t *testing.T, dir string) []checkpoint.Tensor {
+	ts, err := checkpoint.Load(dir, LastCheckpoint, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+func sameTensors(t *testing.T, a, b []checkpoint.Tensor) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%d tensors vs %d", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || !slices.Equal(a[i].Data, b[i].Data) {
+			t.Fatalf("tensor %s differs between the runs", a[i].Name)
+		}
+	}
+}
+
+// TestResumeEqualsUninterrupted stops a run at an epoch boundary and in the
+// middle of an epoch (as Ctrl-C does) and resumes it: the parameters and
+// Adam moments must equal those of an uninterrupted run, bit for bit.
+func TestResumeEqualsUninterrupted(t *testing.T) {
+	c := tinyConfig("wgan-gp")
+	c.Epochs = 3
+	whole := t.TempDir()
+	if _, err := Train(context.Background(), c, options(t, whole)); err != nil {
+		t.Fatal(err)
+	}
+	want := finalParams(t, whole)
+
+	// Stop after epoch 1, then resume to 3.
+	split := t.TempDir()
+	c1 := c
+	c1.Epochs = 1
+	if _, err := Train(context.Background(), c1, options(t, split)); err != nil {
+		t.Fatal(err)
+	}
+	o := options(t, split)
+	o.Resume = true
+	if _, err := Train(context.Background(), c, o); err != nil {
+		t.Fatal(err)
+	}
+	sameTensors(t, want, finalParams(t, split))
+
+	// Interrupt in the middle of epoch 2 (step 6 of 4 per epoch), then resume.
+	mid := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	o = options(t, mid)
+	o.AfterStep = func(_ *Trainer, step int64) {
+		if step == 6 {
+			cancel()
+		}
+	}
+	if _, err := Train(ctx, c, o); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("interrupted run returned %v, want ErrInterrupted", err)
+	}
+	st, err := ReadState(mid, LastCheckpoint)
+	if err != nil || st.Step != 6 || !st.InEpoch {
+		t.Fatalf("checkpoint after interrupt: step %d, in epoch %t, err %v", st.Step, st.InEpoch, err)
+	}
+	o = options(t, mid)
+	o.Resume = true
+	if _, err := Train(context.Background(), c, o); err != nil {
+		t.Fatal(err)
+	}
+	sameTensors(t, want, finalParams(t, mid))
+	if recs := readMetrics(t, mid); recs["step"] != 12 || recs["epoch"] != 3 {
+		t.Errorf("metrics.jsonl after resume holds %v, want 12 steps and 3 epochs", recs)
+	}
+}
+
+// TestNaNStopsTraining injects a NaN into a parameter: training stops with
+// ErrNonFinite and the last good checkpoint still loads.
+func TestNaNStopsTraining(t *testing.T) {
+	dir := t.TempDir()
+	o := options(t, dir)
+	o.AfterStep = func(tr *Trainer, step int64) {
+		if step == 6 {
+			tr.Energy.Params.List[0].Data[0] = float32(math.NaN())
+		}
+	}
+	_, err := Train(context.Background(), tinyConfig("ce"), o)
+	if !errors.Is(err, ErrNonFinite) {
+		t.Fatalf("got %v, want ErrNonFinite", err)
+	}
+	st, err := ReadState(dir, LastCheckpoint)
+	if err != nil || st.Epoch != 1 {
+		t.Fatalf("last good checkpoint: epoch %d, err %v", st.Epoch, err)
+	}
+	for _, tn := range finalParams(t, dir) {
+		for _, v := range tn.Data {
+			if math.IsNaN(float64(v)) {
+				t.Fatalf("checkpoint holds a NaN in %s", tn.Name)
+			}
+		}
+	}
+}
+
+func TestRefuseExistingRun(t *testing.T) {
+	dir := t.TempDir()
+	c := tinyConfig("ce")
+	c.Epochs = 1
+	if _, err := Train(context.Background(), c, options(t, dir)); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, MetricsFile))
+	if _, err := Train(context.Background(), c, options(t, dir)); err == nil {
+		t.Fatal("a second run into the same directory was accepted")
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, MetricsFile))
+	if !slices.Equal(before, after) {
+		t.Fatal("the refused run changed metrics.jsonl")
+	}
+}
