@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"github.com/egan-ort/egan-ort/data"
+	"github.com/egan-ort/egan-ort/langevin"
 	"github.com/egan-ort/egan-ort/metrics"
 )
 
@@ -19,7 +20,12 @@ type SplitIoU struct {
 // normalised with stats, and returns its IoU at Threshold. When keep is not
 // nil it receives each image's predicted mask (probabilities).
 func (t *Trainer) Evaluate(d *data.Dataset, stats data.Stats, keep func(i int, pred []float32)) (SplitIoU, error) {
-	bs := min(t.Config.EvalBatch, d.Len())
+	return evaluate(t.unroll, t.Config.EvalBatch, d, stats, keep)
+}
+
+func evaluate(u *langevin.Unroller, batch int, d *data.Dataset, stats data.Stats,
+	keep func(i int, pred []float32)) (SplitIoU, error) {
+	bs := min(batch, d.Len())
 	loader := data.NewLoader(d, bs, false, 0)
 	loader.Stats = &stats
 	p := d.Size * d.Size
@@ -30,7 +36,7 @@ func (t *Trainer) Evaluate(d *data.Dataset, stats data.Stats, keep func(i int, p
 		if n == 0 {
 			break
 		}
-		pred, _, err := t.unroll.Forward(x, n, nil)
+		pred, _, err := u.Forward(x, n, nil)
 		if err != nil {
 			return SplitIoU{}, err
 		}

@@ -296,3 +296,27 @@ func TestRefuseExistingRun(t *testing.T) {
 		t.Fatal("the refused run changed metrics.jsonl")
 	}
 }
+
+// TestOpenModel reopens a run's best checkpoint for inference: its val IoU
+// must be the one recorded when it was saved.
+func TestOpenModel(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Train(context.Background(), tinyConfig("ce"), options(t, dir)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := OpenModel(dir, BestCheckpoint, ort.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Destroy()
+	got, err := m.Evaluate(tinySplits(t).Val, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != m.State.Val {
+		t.Fatalf("reopened model scores %+v on val, checkpoint recorded %+v", got, m.State.Val)
+	}
+	if _, err := OpenModel(filepath.Join(dir, "nope"), BestCheckpoint, ort.Options{}); err == nil {
+		t.Fatal("a missing run directory opened")
+	}
+}

@@ -1,0 +1,92 @@
+package orchestrator
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/egan-ort/egan-ort/checkpoint"
+	"github.com/egan-ort/egan-ort/data"
+	"github.com/egan-ort/egan-ort/langevin"
+	"github.com/egan-ort/egan-ort/models"
+	"github.com/egan-ort/egan-ort/ort"
+)
+
+// Model is a trained energy network with what inference needs: its run's
+// config, the training split's normalisation and the deterministic unroll.
+type Model struct {
+	Dir    string // run directory
+	Name   string // checkpoint name
+	State  State
+	Energy *models.Energy
+	unroll *langevin.Unroller
+}
+
+// OpenModel loads the energy network of checkpoint name ("best" or "last")
+// in run directory dir. Destroy releases it.
+func OpenModel(dir, name string, o ort.Options) (*Model, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("orchestrator: run directory: %w", err)
+	}
+	var st State
+	tensors, err := checkpoint.Load(dir, name, &st)
+	if err != nil {
+		return nil, err
+	}
+	if st.Version != stateVersion {
+		return nil, fmt.Errorf("orchestrator: checkpoint %s in %s has state version %d, want %d",
+			name, dir, st.Version, stateVersion)
+	}
+	c := st.Config
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("orchestrator: checkpoint %s in %s: %w", name, dir, err)
+	}
+	e, err := models.NewEnergy(c.Energy, c.Size, c.Seed)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]checkpoint.Tensor{}
+	for _, t := range tensors {
+		byName[t.Name] = t
+	}
+	for _, p := range e.Params.List {
+		t, ok := byName[p.Name]
+		if !ok || len(t.Data) != len(p.Data) {
+			return nil, fmt.Errorf("orchestrator: checkpoint %s in %s: parameter %s missing or of another shape",
+				name, dir, p.Name)
+		}
+		copy(p.Data, t.Data)
+	}
+	u, err := langevin.New(e, c.Langevin, o)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{Dir: dir, Name: name, State: st, Energy: e, unroll: u}, nil
+}
+
+// Destroy releases the model's ORT resources.
+func (m *Model) Destroy() { m.unroll.Destroy() }
+
+// Config returns the configuration the model was trained with.
+func (m *Model) Config() Config { return m.State.Config }
+
+// Stats returns the normalisation of the model's training split.
+func (m *Model) Stats() data.Stats { return m.State.Stats }
+
+// Evaluate returns the model's IoU on d (see Trainer.Evaluate).
+func (m *Model) Evaluate(d *data.Dataset, keep func(i int, pred []float32)) (SplitIoU, error) {
+	return evaluate(m.unroll, m.State.Config.EvalBatch, d, m.State.Stats, keep)
+}
+
+// Predict returns the masks' probabilities for n images x ([n,3,S,S], RGB
+// in [0,1], not normalised: Predict normalises a copy). The result is owned
+// by the model and valid until the next Predict with the same n.
+func (m *Model) Predict(x []float32, n int) ([]float32, error) {
+	s := m.State.Config.Size
+	p := 3 * s * s
+	norm := make([]float32, n*p)
+	for i := range n {
+		m.State.Stats.Normalize(norm[i*p:(i+1)*p], x[i*p:(i+1)*p])
+	}
+	y, _, err := m.unroll.Forward(norm, n, nil)
+	return y, err
+}
