@@ -137,23 +137,37 @@ func (e *Energy) BuildPair(g *graphs.Graph, x, y, u *graphs.Value, theta []*grap
 	if len(theta) != len(e.Pair.List) {
 		panic(fmt.Sprintf("models: energy: %d pairwise values for %d parameters", len(theta), len(e.Pair.List)))
 	}
-	p := theta
-	pad1 := graphs.ConvOpts{Pads: [4]int{1, 1, 1, 1}}
-	h := g.Concat(1, x, y)
-	for i := range e.Config.Depth {
-		if i < e.Config.Depth-1 {
-			h = g.Softplus(g.Conv(h, p[0], p[1], pad1))
-			p = p[2:]
-		} else {
-			h = g.Conv(h, p[0], nil, pad1)
-			p = p[1:]
-		}
-	}
+	h, _ := e.PairForward(g, x, y, theta)
 	if u != nil {
 		h = g.Sub(h, g.Mul(y, u))
 	}
 	return g.ReduceSum(h, []int{1, 2, 3}, false)
 }
+
+// PairForward adds the pairwise net f(concat(X, Y)) [N,1,S,S] to g and also
+// returns its hidden pre-activations z_1 … z_{D−1} (h_i = softplus(z_i)),
+// which a hand-written backward pass needs. theta are the values of e.Pair.
+func (e *Energy) PairForward(g *graphs.Graph, x, y *graphs.Value, theta []*graphs.Value) (*graphs.Value, []*graphs.Value) {
+	p := theta
+	h := g.Concat(1, x, y)
+	var zs []*graphs.Value
+	for i := range e.Config.Depth {
+		if i < e.Config.Depth-1 {
+			z := g.Conv(h, p[0], p[1], PairConv)
+			zs = append(zs, z)
+			h = g.Softplus(z)
+			p = p[2:]
+		} else {
+			h = g.Conv(h, p[0], nil, PairConv)
+			p = p[1:]
+		}
+	}
+	return h, zs
+}
+
+// PairConv is the convolution of every layer of the pairwise net: 3×3,
+// stride 1, padding 1.
+var PairConv = graphs.ConvOpts{Pads: [4]int{1, 1, 1, 1}}
 
 // BuildUnary adds U(X) + P [N,1,S,S] to g; theta are the values of e.Unary.
 func (e *Energy) BuildUnary(g *graphs.Graph, x *graphs.Value, theta []*graphs.Value) *graphs.Value {
