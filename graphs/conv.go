@@ -37,8 +37,10 @@ type convParams struct {
 	cout   int
 }
 
-func (p *convParams) xShape() []int { return []int{Batch, p.cin, p.in[0], p.in[1]} }
-func (p *convParams) yShape() []int { return []int{Batch, p.cout, p.out[0], p.out[1]} }
+// xShape and yShape take the batch dimension n of the operand at hand
+// (Batch, or a static size).
+func (p *convParams) xShape(n int) []int { return []int{n, p.cin, p.in[0], p.in[1]} }
+func (p *convParams) yShape(n int) []int { return []int{n, p.cout, p.out[0], p.out[1]} }
 func (p *convParams) wShape() []int { return []int{p.cout, p.cin, p.kernel[0], p.kernel[1]} }
 
 // outputPadding is the ConvTranspose output_padding that recovers H from Ho.
@@ -112,24 +114,27 @@ func (g *Graph) ConvTranspose(x, w *Value, o ConvOpts, outputPadding [2]int) *Va
 // the package doc); each checks its operands against the shared params.
 
 func (g *Graph) conv(p *convParams, x, w *Value) *Value {
-	checkConvOperand("Conv", x, p.xShape())
+	checkConvOperand("Conv", x, p.xShape(Batch))
 	checkConvOperand("Conv", w, p.wShape())
-	y := g.add("Conv", nil, p.yShape(), x.DType, x, w)
+	y := g.add("Conv", nil, p.yShape(x.Shape[0]), x.DType, x, w)
 	y.node.conv = p
 	return y
 }
 
 func (g *Graph) convGradInput(p *convParams, u, w *Value) *Value {
-	checkConvOperand("ConvGradInput", u, p.yShape())
+	checkConvOperand("ConvGradInput", u, p.yShape(Batch))
 	checkConvOperand("ConvGradInput", w, p.wShape())
-	x := g.add("ConvGradInput", nil, p.xShape(), u.DType, u, w)
+	x := g.add("ConvGradInput", nil, p.xShape(u.Shape[0]), u.DType, u, w)
 	x.node.conv = p
 	return x
 }
 
 func (g *Graph) convGradWeight(p *convParams, x, u *Value) *Value {
-	checkConvOperand("ConvGradWeight", x, p.xShape())
-	checkConvOperand("ConvGradWeight", u, p.yShape())
+	checkConvOperand("ConvGradWeight", x, p.xShape(Batch))
+	checkConvOperand("ConvGradWeight", u, p.yShape(Batch))
+	if x.Shape[0] != u.Shape[0] {
+		panic(fmt.Sprintf("graphs: ConvGradWeight: batches of %s and %s differ", fmtShape(x.Shape), fmtShape(u.Shape)))
+	}
 	w := g.add("ConvGradWeight", nil, p.wShape(), x.DType, x, u)
 	w.node.conv = p
 	return w
@@ -138,8 +143,8 @@ func (g *Graph) convGradWeight(p *convParams, x, u *Value) *Value {
 func checkConvOperand(op string, v *Value, want []int) {
 	ok := len(v.Shape) == len(want)
 	for i := 0; ok && i < len(want); i++ {
-		// A static batch is fine where the params say dynamic.
-		ok = v.Shape[i] == want[i] || (want[i] == Batch && i == 0)
+		// Any batch, dynamic or static, fits.
+		ok = v.Shape[i] == want[i] || i == 0
 	}
 	if !ok {
 		panic(fmt.Sprintf("graphs: %s: operand %s has shape %s, want %s", op, v.name,

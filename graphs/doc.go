@@ -51,7 +51,7 @@
 // Div (NumPy broadcasting), Neg, Exp, Log, Sqrt, Pow with a constant
 // exponent, Sigmoid, Softplus, Relu, LeakyRelu, Tanh, ReduceSum, ReduceMean,
 // Reshape, Flatten, Transpose, Concat, Slice (step 1), Pad (zeros), MatMul
-// (2-D), Gemm (no transposes), Expand, Shape, Where and Cast.
+// (2-D), Gemm (no transposes), Clip, Expand, Shape, Where and Cast.
 //
 // Left out on purpose: grouped convolutions, pooling, batch normalisation
 // (the discriminator avoids it, as WGAN-GP needs per-sample gradients),

@@ -93,6 +93,14 @@ func (g *Graph) LeakyRelu(x *Value, alpha float64) *Value {
 	return g.unary("LeakyRelu", x, map[string]any{"alpha": float32(alpha)})
 }
 
+// Clip clamps x to [lo, hi]. Its gradient is zero where x is clamped.
+func (g *Graph) Clip(x *Value, lo, hi float64) *Value {
+	if lo > hi {
+		panic(fmt.Sprintf("graphs: Clip to [%g, %g]", lo, hi))
+	}
+	return g.add("Clip", nil, x.Shape, x.DType, x, g.Scalar(lo), g.Scalar(hi))
+}
+
 // Greater returns the boolean a > b with broadcasting. It has no gradient.
 func (g *Graph) Greater(a, b *Value) *Value {
 	if a.DType != b.DType {
@@ -220,6 +228,12 @@ func init() {
 		alpha := float64(n.attrs["alpha"].(float32))
 		slope := g.Add(g.Scalar(alpha), g.Mul(g.positive(n.Inputs[0]), g.Scalar(1-alpha)))
 		return []*Value{g.Mul(gy, slope)}
+	}
+	// ∂x = g·[lo < x < hi].
+	rules["Clip"] = func(g *Graph, n *Node, gy *Value, need []bool) []*Value {
+		x, lo, hi := n.Inputs[0], n.Inputs[1], n.Inputs[2]
+		inside := g.Mul(g.Cast(g.Greater(x, lo)), g.Cast(g.Greater(hi, x)))
+		return []*Value{g.Mul(gy, inside), nil, nil}
 	}
 	rules["Where"] = func(g *Graph, n *Node, gy *Value, need []bool) []*Value {
 		c, a, b := n.Inputs[0], n.Inputs[1], n.Inputs[2]

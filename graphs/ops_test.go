@@ -49,6 +49,7 @@ func TestFirstDerivatives(t *testing.T) {
 		unaryCase("Relu", (*Graph).Relu, awayFromZero, true),
 		unaryCase("Softplus", (*Graph).Softplus, nil, false),
 		unaryCase("LeakyRelu", func(g *Graph, x *Value) *Value { return g.LeakyRelu(x, 0.2) }, awayFromZero, false),
+		unaryCase("Clip", func(g *Graph, x *Value) *Value { return g.Clip(x, -1, 1.5) }, awayFromZero, true),
 		unaryCase("Where", func(g *Graph, x *Value) *Value {
 			return g.Where(g.Greater(x, g.Scalar(0)), g.Mul(x, x), g.Neg(x))
 		}, awayFromZero, true),

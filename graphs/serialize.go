@@ -104,6 +104,18 @@ func Hash(model []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// Visit calls fn, in creation order, for every builder node that the
+// outputs need, with its op and inputs (before lowering: convolutions appear
+// as Conv, ConvGradInput and ConvGradWeight).
+func (g *Graph) Visit(fn func(op string, inputs []*Value)) {
+	live := g.live()
+	for _, n := range g.nodes {
+		if live[n] {
+			fn(n.Op, n.Inputs)
+		}
+	}
+}
+
 // live returns the nodes the outputs depend on.
 func (g *Graph) live() map[*Node]bool {
 	live := map[*Node]bool{}
