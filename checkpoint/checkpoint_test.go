@@ -107,12 +107,11 @@ func readRec(t *testing.T, dir, name string) record {
 // Save would.
 func writeRec(t *testing.T, dir, name string, r record) {
 	t.Helper()
-	r.RecordSHA256 = zeroSum
-	b, err := json.MarshalIndent(r, "", "  ")
+	b, err := marshalRecord(&r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(recordPath(dir, name), sealRecord(append(b, '\n')), 0o644); err != nil {
+	if err := os.WriteFile(recordPath(dir, name), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -200,8 +199,14 @@ func TestSaveReplacesAndCleansUp(t *testing.T) {
 
 	// Leftovers of an interrupted Save of "last", and files that only look
 	// alike, which must survive.
-	leftovers := []string{".last.json.tmp-123", ".last.safetensors.tmp-9", "last.0123456789abcdef.safetensors"}
-	keep := []string{".last.json.tmp-x", "last.0123456789abcdef0.safetensors", "lastx.0123456789abcdef.safetensors"}
+	leftovers := []string{
+		".last.json.tmp-123", ".last.safetensors.tmp-9", "last.0123456789abcdef.safetensors",
+	}
+	keep := []string{
+		".last.json.tmp-x",
+		"last.0123456789abcdef0.safetensors",
+		"lastx.0123456789abcdef.safetensors",
+	}
 	for _, f := range append(slices.Clone(leftovers), keep...) {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte("junk"), 0o644); err != nil {
 			t.Fatal(err)
@@ -224,7 +229,8 @@ func TestSaveReplacesAndCleansUp(t *testing.T) {
 	mustSave(t, dir, "last", modelTensors(3), testMeta{Step: 3})
 
 	r := readRec(t, dir, "last")
-	want := append([]string{"best.json", "last.json", readRec(t, dir, "best").TensorFile, r.TensorFile}, keep...)
+	best := readRec(t, dir, "best").TensorFile
+	want := append([]string{"best.json", "last.json", best, r.TensorFile}, keep...)
 	sort.Strings(want)
 	if got := listDir(t, dir); !slices.Equal(got, want) {
 		t.Errorf("files after saves:\n got %q\nwant %q", got, want)
@@ -259,20 +265,23 @@ func TestSaveInvalid(t *testing.T) {
 		{"dot", ".", nil, nil, ErrBadName, "bad checkpoint name"},
 		{"dotdot", "..", nil, nil, ErrBadName, "bad checkpoint name"},
 		{"path", "a/b", nil, nil, ErrBadName, `"a/b"`},
-		{"short data", "c", []Tensor{{Name: "w", Shape: []int{2, 3}, Data: make([]float32, 5)}}, nil,
+		{"short data", "c", []Tensor{{Name: "w", Shape: []int{2, 3}, Data: make([]float32, 5)}},
+			nil,
 			ErrInvalidTensor, `tensor "w" has 5 values for shape [2 3]`},
 		{"negative dim", "c", []Tensor{{Name: "w", Shape: []int{-1}, Data: nil}}, nil,
 			ErrInvalidTensor, `shape [-1]`},
 		{"huge shape", "c", []Tensor{{Name: "w", Shape: []int{1 << 20, 1 << 20}, Data: nil}}, nil,
 			ErrInvalidTensor, `shape [1048576 1048576]`},
 		{"duplicate", "c", []Tensor{good, good}, nil, ErrInvalidTensor, `"w" given twice`},
-		{"reserved", "c", []Tensor{{Name: "__metadata__", Shape: []int{1}, Data: []float32{1}}}, nil,
+		{"reserved", "c", []Tensor{{Name: "__metadata__", Shape: []int{1}, Data: []float32{1}}},
+			nil,
 			ErrInvalidTensor, "reserved"},
 		{"empty tensor name", "c", []Tensor{{Shape: []int{1}, Data: []float32{1}}}, nil,
 			ErrInvalidTensor, "tensor 0: empty"},
 		{"bad utf8", "c", []Tensor{{Name: "\xff", Shape: []int{1}, Data: []float32{1}}}, nil,
 			ErrInvalidTensor, "invalid UTF-8"},
-		{"meta not JSON", "c", []Tensor{good}, map[string]float64{"x": math.NaN()}, nil, "marshal metadata"},
+		{"meta not JSON", "c", []Tensor{good}, map[string]float64{"x": math.NaN()},
+			nil, "marshal metadata"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -284,7 +293,8 @@ func TestSaveInvalid(t *testing.T) {
 			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 				t.Errorf("error %q is not %v", err, tt.wantErr)
 			}
-			if !strings.HasPrefix(err.Error(), "checkpoint: ") || !strings.Contains(err.Error(), tt.wantMsg) {
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "checkpoint: ") || !strings.Contains(msg, tt.wantMsg) {
 				t.Errorf("error %q, want it to contain %q", err, tt.wantMsg)
 			}
 			if files := listDir(t, dir); len(files) != 0 {
@@ -321,6 +331,23 @@ func TestExists(t *testing.T) {
 	}
 }
 
+func TestReadMeta(t *testing.T) {
+	dir := t.TempDir()
+	mustSave(t, dir, "last", modelTensors(1), testMeta{Epoch: 4, Step: 99})
+	// The tensor file is not read: ReadMeta works without it.
+	os.Remove(filepath.Join(dir, readRec(t, dir, "last").TensorFile))
+	var m testMeta
+	if err := ReadMeta(dir, "last", &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Epoch != 4 || m.Step != 99 {
+		t.Errorf("meta %+v, want epoch 4 step 99", m)
+	}
+	if err := ReadMeta(dir, "other", &m); !errors.Is(err, ErrNotFound) {
+		t.Errorf("error %v, want ErrNotFound", err)
+	}
+}
+
 func TestLoadInto(t *testing.T) {
 	dir := t.TempDir()
 	want := modelTensors(2)
@@ -343,7 +370,8 @@ func TestLoadInto(t *testing.T) {
 	other := modelTensors(0)
 	other[1].Shape, other[1].Data = []int{5}, make([]float32, 5)
 	err := LoadInto(dir, "last", other, nil)
-	if !errors.Is(err, ErrShape) || !strings.Contains(err.Error(), filepath.Join(dir, "last.json")) {
+	record := filepath.Join(dir, "last.json")
+	if !errors.Is(err, ErrShape) || !strings.Contains(err.Error(), record) {
 		t.Errorf("error %v, want a shape mismatch naming the record", err)
 	}
 	checkTensors(t, other[:1], modelTensors(0)[:1])
@@ -374,8 +402,8 @@ func TestMatch(t *testing.T) {
 			`shape mismatch: tensor "a" has shape [3 2], want [2 3]`},
 		{"scalar rank", []Tensor{want[0], want[1], {Name: "c", Shape: []int{1}}}, ErrShape,
 			`tensor "c" has shape [1], want []`},
-		{"extra", append(slices.Clone(want), Tensor{Name: "d", Shape: []int{1}}), ErrUnexpectedTensor,
-			`unexpected tensor: "d"`},
+		{"extra", append(slices.Clone(want), Tensor{Name: "d", Shape: []int{1}}),
+			ErrUnexpectedTensor, `unexpected tensor: "d"`},
 		{"first mismatch wins", []Tensor{{Name: "a", Shape: []int{1}}}, ErrShape, `"a"`},
 	}
 	for _, tt := range tests {
@@ -390,7 +418,8 @@ func TestMatch(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("error %v, want %v", err, tt.wantErr)
 			}
-			if msg := err.Error(); !strings.HasPrefix(msg, "checkpoint: ") || !strings.Contains(msg, tt.wantMsg) {
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "checkpoint: ") || !strings.Contains(msg, tt.wantMsg) {
 				t.Errorf("error %q, want it to contain %q", msg, tt.wantMsg)
 			}
 		})

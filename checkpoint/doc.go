@@ -12,12 +12,13 @@
 //	DIR/NAME.<h>.safetensors   the tensors, in the safetensors format
 //
 // where <h> is the first 16 hex digits of the sha256 of the tensor file.
-// The record's own checksum, record_sha256, is the sha256 of the record file
-// with those 64 digits read as zeros, so it covers every byte of the file;
-// the record must therefore not be edited by hand. The
-// tensor file is read and written by github.com/nlpodyssey/safetensors; it is
-// a plain safetensors file (dtype F32, little-endian, C order) that other
-// tools can open.
+// The tensor file is read and written by github.com/nlpodyssey/safetensors;
+// it is a plain safetensors file (dtype F32, little-endian, C order) that
+// other tools can open. Values round-trip bit for bit, NaN payloads
+// included. The record's own checksum, record_sha256, is the sha256 of the
+// record file with those 64 digits read as zeros, so it covers every byte
+// of the file; the record must therefore not be edited by hand. ReadMeta
+// reads the metadata from the record alone.
 //
 // Save commits in this order, each file written under a temporary name in
 // DIR, fsynced, renamed, and the directory fsynced after each rename:
@@ -37,7 +38,7 @@
 // file, and every tensor's name, dtype and shape against the record.
 //
 // Every error a function returns starts with "checkpoint: ", names the file
-// it concerns, and wraps one of the sentinel errors below where one applies,
+// it concerns (Match has none), and wraps one of the sentinel errors below where one applies,
 // so callers can test it with errors.Is. A bad argument to Save is an error,
 // not a panic: a training loop should not lose its state to a typo.
 //

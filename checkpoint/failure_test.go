@@ -49,8 +49,8 @@ func makeReadOnly(t *testing.T, dir string) func() {
 	}
 	out, err := exec.Command("chattr", "+i", dir).CombinedOutput()
 	if err != nil {
-		t.Skipf("running as root and chattr +i failed (%v: %s); the disk-full cases cover write errors",
-			err, strings.TrimSpace(string(out)))
+		t.Skipf("running as root and chattr +i failed (%v: %s); "+
+			"the disk-full cases cover write errors", err, strings.TrimSpace(string(out)))
 	}
 	undo := func() { exec.Command("chattr", "-i", dir).Run() }
 	t.Cleanup(undo) // also when a check below fails
@@ -107,7 +107,8 @@ func TestSaveFailureKeepsPrevious(t *testing.T) {
 				t.Errorf("error %q is not %v", err, tt.wantErr)
 			}
 			wantPrefix := "checkpoint: save " + filepath.Join(saveDir, "last") + ": "
-			if msg := err.Error(); !strings.HasPrefix(msg, wantPrefix) || !strings.Contains(msg, tt.wantMsg) {
+			msg := err.Error()
+			if !strings.HasPrefix(msg, wantPrefix) || !strings.Contains(msg, tt.wantMsg) {
 				t.Errorf("error %q, want prefix %q and %q", msg, wantPrefix, tt.wantMsg)
 			}
 			if after := listDir(t, dir); !slices.Equal(after, before) {
@@ -137,7 +138,7 @@ const (
 // that its tensor file takes several writes.
 func crashTensors() []Tensor {
 	return []Tensor{
-		{Name: "energy.conv1.weight", Shape: []int{512, 1024}, Data: ramp(512*1024, 3)},
+		{Name: "energy.conv1.weight", Shape: []int{256, 1024}, Data: ramp(256*1024, 3)},
 		{Name: "energy.conv1.bias", Shape: []int{4}, Data: ramp(4, -3)},
 	}
 }

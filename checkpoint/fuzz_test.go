@@ -87,7 +87,10 @@ func FuzzLoad(f *testing.F) {
 		meta    any
 	}{
 		{modelTensors(1), testMeta{Epoch: 1, RNG: []uint64{7}}},
-		{[]Tensor{{Name: "s", Shape: []int{}, Data: []float32{1}}, {Name: "e", Shape: []int{0, 2}}}, nil},
+		{[]Tensor{
+			{Name: "s", Shape: []int{}, Data: []float32{1}},
+			{Name: "e", Shape: []int{0, 2}},
+		}, nil},
 		{nil, map[string]string{"k": "v"}},
 	} {
 		rec, tensorFile := fuzzSeed(f, seed.tensors, seed.meta)
@@ -97,7 +100,9 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`{"record_sha256": "`+zeroSum+`", "format": "egan-ort-checkpoint", "version": 1,`+
 		` "tensor_file": "@FILE@", "size": @SIZE@, "sha256": "@SHA@",`+
 		` "tensors": [{"name": "x", "dtype": "F32", "shape": [2]}]}`),
-		[]byte("\x10\x00\x00\x00\x00\x00\x00\x00{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}"))
+		[]byte("\x36\x00\x00\x00\x00\x00\x00\x00"+
+			`{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`+
+			"\x00\x00\x80\x3f\x00\x00\x00\x40"))
 
 	f.Fuzz(func(t *testing.T, rec, tensorFile []byte) {
 		r, err := parseRecord("ck.json", "ck", fillPlaceholders(rec, tensorFile))

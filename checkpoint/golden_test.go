@@ -14,7 +14,9 @@ var update = flag.Bool("update", false, "rewrite the golden checkpoint in testda
 // goldenTensors is the content of the golden checkpoint.
 func goldenTensors() []Tensor {
 	return []Tensor{
-		{Name: "w", Shape: []int{2, 3}, Data: []float32{1, -2, 0.5, float32(math.Inf(1)), f32(0x80000000), f32(0x7f800001)}},
+		{Name: "w", Shape: []int{2, 3}, Data: []float32{
+			1, -2, 0.5, float32(math.Inf(1)), f32(0x80000000), f32(0x7f800001),
+		}},
 		{Name: "b", Shape: []int{1}, Data: []float32{0.25}},
 		{Name: "t", Shape: []int{}, Data: []float32{1e-3}},
 	}
@@ -26,7 +28,9 @@ func goldenTensors() []Tensor {
 // if that is intended, bump formatVersion and run go test -update.
 func TestGolden(t *testing.T) {
 	const dir, name = "testdata/golden", "v1"
-	meta := testMeta{Config: map[string]any{"loss": "ebgan"}, Epoch: 2, Step: 40, RNG: []uint64{1, 2}}
+	meta := testMeta{
+		Config: map[string]any{"loss": "ebgan"}, Epoch: 2, Step: 40, RNG: []uint64{1, 2},
+	}
 	if *update {
 		os.RemoveAll(dir)
 		mustSave(t, dir, name, goldenTensors(), meta)

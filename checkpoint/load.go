@@ -83,6 +83,18 @@ func load(dir, name string) ([]Tensor, *record, error) {
 	return tensors, rec, nil
 }
 
+// ReadMeta unmarshals the metadata of checkpoint name in dir into meta
+// without reading the tensor file: it verifies the record, including the
+// record's own checksum, but neither the presence nor the checksum of the
+// tensors. Use it to read a configuration before building a model.
+func ReadMeta(dir, name string, meta any) error {
+	rec, err := readRecord(dir, name)
+	if err != nil {
+		return err
+	}
+	return unmarshalMeta(recordPath(dir, name), rec, meta)
+}
+
 // Exists reports whether dir holds a complete checkpoint name: a valid
 // record whose tensor file is present with the recorded size. It does not
 // read the tensor file; only Load verifies its checksum.
@@ -159,9 +171,13 @@ func decodeTensors(path string, rec *record, b []byte) ([]Tensor, error) {
 		tensors[i] = Tensor{Name: e.Name, Shape: slices.Clone(e.Shape), Data: decodeF32(v.Data())}
 	}
 	if st.Len() != len(rec.Tensors) {
+		listed := func(n string) bool {
+			return slices.ContainsFunc(rec.Tensors, func(e tensorEntry) bool { return e.Name == n })
+		}
 		for _, n := range st.Names() {
-			if !slices.ContainsFunc(rec.Tensors, func(e tensorEntry) bool { return e.Name == n }) {
-				return nil, fmt.Errorf("checkpoint: %s: %w: %q is not in the record", path, ErrUnexpectedTensor, n)
+			if !listed(n) {
+				return nil, fmt.Errorf("checkpoint: %s: %w: %q is not in the record",
+					path, ErrUnexpectedTensor, n)
 			}
 		}
 	}

@@ -88,7 +88,8 @@ func isLowerHex(s string) bool {
 // path. It accepts unknown fields, so that a later version can add some.
 func parseRecord(path, name string, b []byte) (*record, error) {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("checkpoint: %s: %w: %s", path, ErrBadRecord, fmt.Sprintf(format, args...))
+		detail := fmt.Sprintf(format, args...)
+		return fmt.Errorf("checkpoint: %s: %w: %s", path, ErrBadRecord, detail)
 	}
 	var r record
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -102,7 +103,8 @@ func parseRecord(path, name string, b []byte) (*record, error) {
 		return nil, bad("format %q, want %q", r.Format, formatName)
 	}
 	if r.Version != formatVersion {
-		return nil, fmt.Errorf("checkpoint: %s: %w %d, want %d", path, ErrVersion, r.Version, formatVersion)
+		return nil, fmt.Errorf("checkpoint: %s: %w %d, want %d",
+			path, ErrVersion, r.Version, formatVersion)
 	}
 	if err := checkRecordSum(path, r.RecordSHA256, b); err != nil {
 		return nil, err
@@ -136,15 +138,72 @@ func parseRecord(path, name string, b []byte) (*record, error) {
 	return &r, nil
 }
 
-// recordSumKey precedes the record checksum in the file as
-// json.MarshalIndent writes it.
+// recordSumKey precedes the record checksum in the file as marshalRecord
+// writes it.
 const recordSumKey = `"record_sha256": "`
 
 // zeroSum is the placeholder for a sha256 while it is being computed.
 var zeroSum = strings.Repeat("0", 64)
 
-// sealRecord fills in the record checksum of b, a record marshalled with
-// RecordSHA256 set to zeroSum: the sha256 of b is computed and written over
+// marshalRecord returns the file content of r, sealed. It writes one line
+// per tensor and indents the rest as json.MarshalIndent would, so that the
+// record stays readable for models with many tensors.
+func marshalRecord(r *record) ([]byte, error) {
+	var buf bytes.Buffer
+	put := func(key string, v any) error {
+		b, err := json.MarshalIndent(v, "  ", "  ")
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		fmt.Fprintf(&buf, "  %q: %s,\n", key, b)
+		return nil
+	}
+	buf.WriteString("{\n")
+	for _, f := range []struct {
+		key string
+		v   any
+	}{
+		{"record_sha256", zeroSum},
+		{"format", r.Format},
+		{"version", r.Version},
+		{"tensor_file", r.TensorFile},
+		{"size", r.Size},
+		{"sha256", r.SHA256},
+	} {
+		if err := put(f.key, f.v); err != nil {
+			return nil, err
+		}
+	}
+	buf.WriteString(`  "tensors": [`)
+	for i, t := range r.Tensors {
+		b, err := json.Marshal(t)
+		if err != nil {
+			return nil, fmt.Errorf("tensors: %w", err)
+		}
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString("\n    ")
+		buf.Write(b)
+	}
+	if len(r.Tensors) > 0 {
+		buf.WriteString("\n  ")
+	}
+	buf.WriteString("],\n")
+	meta := r.Meta
+	if len(meta) == 0 {
+		meta = json.RawMessage("null")
+	}
+	if err := put("meta", meta); err != nil {
+		return nil, err
+	}
+	b := buf.Bytes()
+	b = append(b[:len(b)-2], "\n}\n"...) // no comma after the last field
+	return sealRecord(b), nil
+}
+
+// sealRecord fills in the record checksum of b, a record written with
+// zeroSum as its record_sha256: the sha256 of b is computed and written over
 // the first zeroSum after recordSumKey. Like the checksum field of an IP
 // header, this covers every byte of the file, whitespace included.
 func sealRecord(b []byte) []byte {
@@ -162,8 +221,9 @@ func sealRecord(b []byte) []byte {
 func checkRecordSum(path, want string, b []byte) error {
 	i := bytes.Index(b, []byte(recordSumKey))
 	j := i + len(recordSumKey)
-	if i < 0 || len(want) != 64 || !isLowerHex(want) || len(b) < j+64 || string(b[j:j+64]) != want {
-		return fmt.Errorf("checkpoint: %s: %w: record_sha256 missing or malformed", path, ErrBadRecord)
+	if i < 0 || len(b) < j+64 || string(b[j:j+64]) != want || !isLowerHex(want) {
+		return fmt.Errorf("checkpoint: %s: %w: record_sha256 missing or malformed",
+			path, ErrBadRecord)
 	}
 	c := bytes.Clone(b)
 	copy(c[j:], zeroSum)

@@ -53,57 +53,28 @@ func Save(dir, name string, tensors []Tensor, meta any) error {
 	old := committedTensorFile(dir, name)
 
 	// Step 1: the tensor file, durable under a name no record uses yet.
-	tmp, sum, size, err := writeTemp(dir, name+".safetensors", "tensor", func(w io.Writer) error {
-		return safetensors.SerializeToWriter(views, nil, w)
-	})
-	if err != nil {
-		return fmt.Errorf("checkpoint: save %s: write tensor file: %w", where, err)
-	}
-	step("tensor-synced")
-	tensorFile := tensorFileName(name, sum)
-	if err := os.Rename(tmp, filepath.Join(dir, tensorFile)); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("checkpoint: save %s: %w", where, err)
-	}
-	step("tensor-renamed")
+	tensorFile, sum, size, err := saveTensorFile(dir, name, views)
 	undo := func() {
-		if tensorFile != old {
+		if tensorFile != "" && tensorFile != old {
 			os.Remove(filepath.Join(dir, tensorFile))
 		}
 	}
-	if err := syncDir(dir); err != nil {
+	if err != nil {
 		undo()
 		return fmt.Errorf("checkpoint: save %s: %w", where, err)
 	}
 
 	// Step 2: the record; its rename is the commit.
-	rec := record{
-		RecordSHA256: zeroSum, // filled in by sealRecord
-		Format:       formatName,
-		Version:      formatVersion,
-		TensorFile:   tensorFile,
-		Size:         size,
-		SHA256:       sum,
-		Tensors:      entries,
-		Meta:         metaJSON,
+	rec := &record{
+		Format:     formatName,
+		Version:    formatVersion,
+		TensorFile: tensorFile,
+		Size:       size,
+		SHA256:     sum,
+		Tensors:    entries,
+		Meta:       metaJSON,
 	}
-	b, err := json.MarshalIndent(rec, "", "  ")
-	if err != nil {
-		undo()
-		return fmt.Errorf("checkpoint: save %s: marshal record: %w", where, err)
-	}
-	b = sealRecord(append(b, '\n'))
-	tmp, _, _, err = writeTemp(dir, name+".json", "record", func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
-	if err != nil {
-		undo()
-		return fmt.Errorf("checkpoint: save %s: write record: %w", where, err)
-	}
-	step("record-synced")
-	if err := os.Rename(tmp, recordPath(dir, name)); err != nil {
-		os.Remove(tmp)
+	if err := saveRecord(dir, name, rec); err != nil {
 		undo()
 		return fmt.Errorf("checkpoint: save %s: %w", where, err)
 	}
@@ -119,6 +90,51 @@ func Save(dir, name string, tensors []Tensor, meta any) error {
 	return nil
 }
 
+// saveTensorFile writes views as the tensor file of checkpoint name in
+// dir, durably, and returns its base name, hex sha256 and size.
+func saveTensorFile(dir, name string, views map[string]f32View) (
+	base, sum string, size int64, err error) {
+	tmp, sum, size, err := writeTemp(dir, name+".safetensors", "tensor", func(w io.Writer) error {
+		return safetensors.SerializeToWriter(views, nil, w)
+	})
+	if err != nil {
+		return "", "", 0, fmt.Errorf("write tensor file: %w", err)
+	}
+	step("tensor-synced")
+	base = tensorFileName(name, sum)
+	if err := os.Rename(tmp, filepath.Join(dir, base)); err != nil {
+		os.Remove(tmp)
+		return "", "", 0, err
+	}
+	step("tensor-renamed")
+	if err := syncDir(dir); err != nil {
+		return base, "", 0, err // the caller decides whether to remove base
+	}
+	return base, sum, size, nil
+}
+
+// saveRecord writes rec as the record of checkpoint name in dir, replacing
+// the previous one with a rename. The caller syncs dir.
+func saveRecord(dir, name string, rec *record) error {
+	b, err := marshalRecord(rec)
+	if err != nil {
+		return fmt.Errorf("marshal record: %w", err)
+	}
+	tmp, _, _, err := writeTemp(dir, name+".json", "record", func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("write record: %w", err)
+	}
+	step("record-synced")
+	if err := os.Rename(tmp, recordPath(dir, name)); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
 // prepare checks tensors and returns them as safetensors views and as
 // record entries.
 func prepare(tensors []Tensor) (map[string]f32View, []tensorEntry, error) {
@@ -127,9 +143,11 @@ func prepare(tensors []Tensor) (map[string]f32View, []tensorEntry, error) {
 	for i, t := range tensors {
 		switch _, dup := views[t.Name]; {
 		case t.Name == "" || !utf8.ValidString(t.Name):
-			return nil, nil, fmt.Errorf("%w: tensor %d: empty or invalid UTF-8 name", ErrInvalidTensor, i)
+			return nil, nil, fmt.Errorf("%w: tensor %d: empty or invalid UTF-8 name",
+				ErrInvalidTensor, i)
 		case t.Name == "__metadata__":
-			return nil, nil, fmt.Errorf("%w: name %q is reserved by safetensors", ErrInvalidTensor, t.Name)
+			return nil, nil, fmt.Errorf("%w: name %q is reserved by safetensors",
+				ErrInvalidTensor, t.Name)
 		case dup:
 			return nil, nil, fmt.Errorf("%w: name %q given twice", ErrInvalidTensor, t.Name)
 		}
@@ -151,7 +169,8 @@ func prepare(tensors []Tensor) (map[string]f32View, []tensorEntry, error) {
 // writeTemp writes a new temporary file for base in dir with write, makes
 // it durable and returns its path, the hex sha256 and the size of what was
 // written. On error it removes the file.
-func writeTemp(dir, base, kind string, write func(io.Writer) error) (path, sum string, size int64, err error) {
+func writeTemp(dir, base, kind string, write func(io.Writer) error) (
+	path, sum string, size int64, err error) {
 	f, err := os.CreateTemp(dir, "."+base+tmpInfix+"*")
 	if err != nil {
 		return "", "", 0, err

@@ -11,9 +11,9 @@ import (
 
 // builder writes one inference graph.
 type builder struct {
-	g    *graphs.Graph
-	e    *models.Energy
-	o    Options
+	g      *graphs.Graph
+	e      *models.Energy
+	o      Options
 	half   float64 // δ/2
 	size   int
 	consts map[string]*graphs.Value

@@ -41,7 +41,7 @@ type convParams struct {
 // (Batch, or a static size).
 func (p *convParams) xShape(n int) []int { return []int{n, p.cin, p.in[0], p.in[1]} }
 func (p *convParams) yShape(n int) []int { return []int{n, p.cout, p.out[0], p.out[1]} }
-func (p *convParams) wShape() []int { return []int{p.cout, p.cin, p.kernel[0], p.kernel[1]} }
+func (p *convParams) wShape() []int      { return []int{p.cout, p.cin, p.kernel[0], p.kernel[1]} }
 
 // outputPadding is the ConvTranspose output_padding that recovers H from Ho.
 func (p *convParams) outputPadding() [2]int {

@@ -111,7 +111,7 @@ func (t *Trainer) Save(dir, name string, st State, loader *data.Loader) error {
 // being applied anywhere.
 func ReadState(dir, name string) (State, error) {
 	var st State
-	if _, err := checkpoint.Load(dir, name, &st); err != nil {
+	if err := checkpoint.ReadMeta(dir, name, &st); err != nil {
 		return st, err
 	}
 	if st.Version != stateVersion {
