@@ -24,25 +24,38 @@ type Model struct {
 // OpenModel loads the energy network of checkpoint name ("best" or "last")
 // in run directory dir. Destroy releases it.
 func OpenModel(dir, name string, o ort.Options) (*Model, error) {
-	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("orchestrator: run directory: %w", err)
-	}
-	var st State
-	tensors, err := checkpoint.Load(dir, name, &st)
+	e, st, err := loadEnergy(dir, name)
 	if err != nil {
 		return nil, err
 	}
+	u, err := langevin.New(e, st.Config.Langevin, o)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{Dir: dir, Name: name, State: st, Energy: e, unroll: u}, nil
+}
+
+// loadEnergy reads the energy network and the state of a checkpoint.
+func loadEnergy(dir, name string) (*models.Energy, State, error) {
+	var st State
+	if _, err := os.Stat(dir); err != nil {
+		return nil, st, fmt.Errorf("orchestrator: run directory: %w", err)
+	}
+	tensors, err := checkpoint.Load(dir, name, &st)
+	if err != nil {
+		return nil, st, err
+	}
 	if st.Version != stateVersion {
-		return nil, fmt.Errorf("orchestrator: checkpoint %s in %s has state version %d, want %d",
+		return nil, st, fmt.Errorf("orchestrator: checkpoint %s in %s has state version %d, want %d",
 			name, dir, st.Version, stateVersion)
 	}
 	c := st.Config
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("orchestrator: checkpoint %s in %s: %w", name, dir, err)
+		return nil, st, fmt.Errorf("orchestrator: checkpoint %s in %s: %w", name, dir, err)
 	}
 	e, err := models.NewEnergy(c.Energy, c.Size, c.Seed)
 	if err != nil {
-		return nil, err
+		return nil, st, err
 	}
 	byName := map[string]checkpoint.Tensor{}
 	for _, t := range tensors {
@@ -51,16 +64,12 @@ func OpenModel(dir, name string, o ort.Options) (*Model, error) {
 	for _, p := range e.Params.List {
 		t, ok := byName[p.Name]
 		if !ok || len(t.Data) != len(p.Data) {
-			return nil, fmt.Errorf("orchestrator: checkpoint %s in %s: parameter %s missing or of another shape",
+			return nil, st, fmt.Errorf("orchestrator: checkpoint %s in %s: parameter %s missing or of another shape",
 				name, dir, p.Name)
 		}
 		copy(p.Data, t.Data)
 	}
-	u, err := langevin.New(e, c.Langevin, o)
-	if err != nil {
-		return nil, err
-	}
-	return &Model{Dir: dir, Name: name, State: st, Energy: e, unroll: u}, nil
+	return e, st, nil
 }
 
 // Destroy releases the model's ORT resources.

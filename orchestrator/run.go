@@ -12,6 +12,7 @@ import (
 
 	"github.com/egan-ort/egan-ort/checkpoint"
 	"github.com/egan-ort/egan-ort/data"
+	"github.com/egan-ort/egan-ort/export"
 	"github.com/egan-ort/egan-ort/optim"
 	"github.com/egan-ort/egan-ort/ort"
 )
@@ -221,6 +222,14 @@ func (r *runner) loop(ctx context.Context, synthetic bool) (*Summary, error) {
 		if err := r.endEpoch(epoch, trainSec, scores, time.Since(start).Seconds()); err != nil {
 			return nil, err
 		}
+	}
+	// The deliverable: the best checkpoint's inference procedure as ONNX.
+	g, err := Export(r.o.Dir, BestCheckpoint, export.Options{})
+	if err == nil {
+		err = export.WriteFile(filepath.Join(r.o.Dir, ModelFile), g.Bytes())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator: export the best model: %w", err)
 	}
 	return &Summary{Dir: r.o.Dir, Epochs: st.Epoch, Steps: st.Step, Last: *st, Seconds: st.Seconds,
 		Synthetic: synthetic, Best: r.bestState()}, nil
