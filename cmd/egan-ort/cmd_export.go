@@ -48,8 +48,8 @@ Training already writes RUN_DIR/model.onnx from the best checkpoint.`,
 // exportOptions are export's flags.
 type exportOptions struct {
 	runDir, out, checkpoint string
-	steps, batch         int
-	portable             bool
+	steps, batch            int
+	portable                bool
 }
 
 func (o *exportOptions) check(_ *globalOptions, args []string) error {
