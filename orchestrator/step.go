@@ -83,7 +83,10 @@ func (t *Trainer) Step(x, yStar []float32, n int) (StepStats, error) {
 		return st, err
 	}
 	st.LossCE = losses.CrossEntropyLogits(w.aT, yStar, lT)
-	if err := t.generatorUpdate(t.adamCE, w.aT); err != nil {
+	if _, err := t.unroll.Backward(t.gradE, w.aT); err != nil {
+		return st, err
+	}
+	if err := t.applyGenerator(t.adamCE); err != nil {
 		return st, err
 	}
 
@@ -96,10 +99,8 @@ func (t *Trainer) Step(x, yStar []float32, n int) (StepStats, error) {
 	return st, nil
 }
 
-func (t *Trainer) generatorUpdate(adam *optim.Adam, aT []float32) error {
-	if _, err := t.unroll.Backward(t.gradE, aT); err != nil {
-		return err
-	}
+// applyGenerator takes an Adam step on θ with the gradient in t.gradE.
+func (t *Trainer) applyGenerator(adam *optim.Adam) error {
 	if ok, i := optim.AllFinite(t.gradE); !ok {
 		return fmt.Errorf("%w: gradient of %s", ErrNonFinite, t.Energy.Params.List[i].Name)
 	}
@@ -160,7 +161,16 @@ func (t *Trainer) discStep(st *StepStats, x, yStar []float32, n int) error {
 // adversarialStep takes one Adam step on θ at the adversarial rate against
 // L_G through D, and returns L_G.
 func (t *Trainer) adversarialStep(x, yStar []float32, n int) (float64, error) {
-	w := &t.work
+	lossG, err := t.adversarialGrad(x, yStar, n)
+	if err != nil {
+		return 0, err
+	}
+	return lossG, t.applyGenerator(t.adamAdv)
+}
+
+// adversarialGrad runs a fresh unroll and leaves ∂L_G/∂θ in t.gradE.
+func (t *Trainer) adversarialGrad(x, yStar []float32, n int) (float64, error) {
+	w := t.workspace(n)
 	yT, lT, err := t.unroll.Forward(x, n, t.noise)
 	if err != nil {
 		return 0, err
@@ -176,7 +186,8 @@ func (t *Trainer) adversarialStep(x, yStar []float32, n int) (float64, error) {
 	for i, y := range yT {
 		w.aT[i] = w.gLogits[i] + y*(1-y)*(w.gY[i]+w.vjpY[i])
 	}
-	return lossG, t.generatorUpdate(t.adamAdv, w.aT)
+	_, err = t.unroll.Backward(t.gradE, w.aT)
+	return lossG, err
 }
 
 // scores runs disc into s[:n].
