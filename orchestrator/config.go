@@ -38,6 +38,9 @@ type Config struct {
 	Augment data.Augment `json:"augment"`
 	// EvalBatch is the batch of the evaluation unrolls.
 	EvalBatch int `json:"eval_batch"`
+	// Landscape is the side of the loss-landscape grid recorded at the
+	// first and the last epoch; 0 records none.
+	Landscape int `json:"landscape"`
 }
 
 // DefaultConfig returns the project's defaults for an objective.
@@ -60,6 +63,7 @@ func DefaultConfig(objective string) Config {
 		DSteps:    1,
 		Augment:   data.Augment{Flip: true, MaxShift: 2},
 		EvalBatch: 64,
+		Landscape: 13,
 	}
 }
 
@@ -98,6 +102,9 @@ func (c Config) Validate() error {
 	}
 	if c.Epochs < 1 || c.Batch < 1 || c.EvalBatch < 1 || c.DSteps < 1 {
 		errs = append(errs, fmt.Errorf("epochs, batch, eval batch and d steps must be ≥ 1"))
+	}
+	if c.Landscape < 0 || c.Landscape == 1 || c.Landscape > 101 {
+		errs = append(errs, fmt.Errorf("landscape grid %d: want 0 (off) or 2 to 101", c.Landscape))
 	}
 	if c.Objective == "ebgan" && c.Batch < 2 {
 		errs = append(errs, fmt.Errorf("ebgan's pull-away term needs batch ≥ 2"))

@@ -275,6 +275,12 @@ func (r *runner) endEpoch(epoch int, trainSec float64, scores epochScores, elaps
 	if err := r.metrics.scores(epoch, scores); err != nil {
 		return err
 	}
+	// Loss landscapes at the first and the last epoch.
+	if r.c.Landscape > 0 && (epoch == 1 || epoch == r.c.Epochs) {
+		if err := r.writeLandscape(epoch); err != nil {
+			return err
+		}
+	}
 	if res[1].Mean > st.BestVal {
 		st.BestVal, st.BestEpoch = res[1].Mean, epoch
 		if err := r.t.Save(r.o.Dir, BestCheckpoint, *st, r.loader); err != nil {

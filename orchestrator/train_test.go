@@ -52,6 +52,7 @@ func tinyConfig(objective string) Config {
 	c.Energy = models.EnergyConfig{Channels: 8, Depth: 2, UnaryChannels: 8, UnaryDepth: 3, Prior: true}
 	c.Disc = models.DiscConfig{Channels: 8, Depth: 2, Slope: 0.2}
 	c.Langevin.Steps = 3
+	c.Landscape = 3
 	return c
 }
 
@@ -147,6 +148,14 @@ func TestTrainEachObjective(t *testing.T) {
 			recs := readMetrics(t, dir)
 			if recs["epoch"] != 2 || recs["step"] != int(sum.Steps) {
 				t.Errorf("metrics.jsonl holds %v", recs)
+			}
+			for _, e := range []int{1, 2} {
+				if _, err := os.Stat(filepath.Join(dir, LandscapeFile(e))); err != nil {
+					t.Errorf("no landscape of epoch %d: %v", e, err)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, ModelFile)); err != nil {
+				t.Errorf("no exported model: %v", err)
 			}
 			if v := sum.Last.Val.Mean; math.IsNaN(v) || v < 0 || v > 1 {
 				t.Errorf("val IoU %g", v)

@@ -109,6 +109,7 @@ func bindConfig(fs *pflag.FlagSet, c *orchestrator.Config) {
 	fs.IntVar(&c.Disc.Depth, "disc-depth", c.Disc.Depth, "stride-2 convolutions of the discriminator")
 	fs.Float64Var(&c.Disc.Slope, "disc-slope", c.Disc.Slope, "LeakyReLU slope of the discriminator")
 	fs.IntVar(&c.EvalBatch, "eval-batch", c.EvalBatch, "images per evaluation batch")
+	fs.IntVar(&c.Landscape, "landscape", c.Landscape, "side of the loss-landscape grid recorded at the first and last epoch; 0 is off")
 }
 
 func (o *trainOptions) check(_ *globalOptions, args []string) error {
