@@ -28,9 +28,10 @@
 // They are lowered to ONNX only at serialisation: C to Conv; CIG to a Conv
 // with the kernel flipped and its channel axes swapped at stride 1, else to
 // ConvTranspose with output_padding (never output_shape, which ORT resolves
-// wrongly for asymmetric pads); CWG to a Conv over the batch axis of
-// Transpose(x) and Transpose(u) with dilations set to the forward stride,
-// sliced to the kernel size.
+// wrongly for asymmetric pads); CWG, at stride 1, to one MatMul per kernel
+// tap contracting the batch and the pixels, and otherwise to a Conv over the
+// batch axis of Transpose(x) and Transpose(u) with dilations set to the
+// forward stride, sliced to the kernel size (Graph.WeightGrad chooses).
 //
 // Non-differentiable values (Shape's result, comparisons, integer constants)
 // stop the gradient. Relu and LeakyRelu use a mask Cast(x > 0) whose own

@@ -2,6 +2,7 @@ package graphs
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -231,22 +232,32 @@ func TestShapeErrorsPanic(t *testing.T) {
 // TestConvLoweringExact compares the three convolution ops, lowered to ONNX,
 // with a float64 Go reference of the convolution and its adjoints.
 func TestConvLoweringExact(t *testing.T) {
-	o := ConvOpts{Strides: [2]int{2, 1}, Pads: [4]int{1, 0, 2, 1}, Dilations: [2]int{1, 2}}
+	for _, mode := range []WeightGradLowering{WeightGradMatMul, WeightGradConv} {
+		for _, o := range []ConvOpts{
+			{Strides: [2]int{2, 1}, Pads: [4]int{1, 0, 2, 1}, Dilations: [2]int{1, 2}},
+			{Strides: [2]int{1, 1}, Pads: [4]int{2, 2, 2, 2}, Dilations: [2]int{2, 2}},
+			{Strides: [2]int{3, 2}, Pads: [4]int{0, 1, 1, 0}},
+		} {
+			t.Run(fmt.Sprintf("mode%d_%v", mode, o), func(t *testing.T) { checkConvLowering(t, mode, o) })
+		}
+	}
+}
+
+func checkConvLowering(t *testing.T, mode WeightGradLowering, o ConvOpts) {
 	g := New("lowering")
+	g.WeightGrad = mode
 	x := g.Input("x", Batch, 2, 7, 6)
 	w := g.Input("w", 3, 2, 3, 2)
-	u := g.Input("u", Batch, 3, 4, 5)
 	y := g.Conv(x, w, nil, o)
-	if y.Shape[2] != 4 || y.Shape[3] != 5 {
-		t.Fatalf("conv output %s", fmtShape(y.Shape))
-	}
+	ho, wo := y.Shape[2], y.Shape[3]
+	u := g.Input("u", Batch, 3, ho, wo)
 	p := y.node.conv
 	g.Output("y", y)
 	g.Output("cig", g.convGradInput(p, u, w))
 	g.Output("cwg", g.convGradWeight(p, x, u))
 	r := rand.New(rand.NewPCG(5, 6))
 	const n = 2
-	xv, wv, uv := randn(r, n*2*7*6, 1), randn(r, 3*2*3*2, 1), randn(r, n*3*4*5, 1)
+	xv, wv, uv := randn(r, n*2*7*6, 1), randn(r, 3*2*3*2, 1), randn(r, n*3*ho*wo, 1)
 	out := runGraph(t, g, n, [][]float64{xv, wv, uv})
 	want := refConv(xv, wv, n, 2, 3, 7, 6, 3, 2, o)
 	// The adjoints by their definition ⟨u, C(x, w)⟩ = ⟨CIG(u,w), x⟩ = ⟨CWG(x,u), w⟩,

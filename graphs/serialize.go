@@ -183,7 +183,18 @@ func (l *lowering) lower(n *Node) {
 	case "ConvGradInput":
 		l.lowerConvGradInput(n, in, out)
 	case "ConvGradWeight":
-		l.lowerConvGradWeight(n, in, out)
+		mode := l.g.WeightGrad
+		if mode == WeightGradAuto {
+			mode = WeightGradConv
+			if n.conv.Strides == [2]int{1, 1} {
+				mode = WeightGradMatMul
+			}
+		}
+		if mode == WeightGradConv {
+			l.lowerConvGradWeight(n, in, out)
+		} else {
+			l.lowerConvGradWeightMatMul(n, in, out)
+		}
 	default:
 		l.emit(n.Op, n.name, in, out, n.attrs)
 	}
@@ -288,6 +299,57 @@ func (l *lowering) lowerConvGradWeight(n *Node, in, out []string) {
 		l.emit("Slice", n.name+"/Slice", []string{full, starts, ends, axes}, []string{cut}, nil)
 	}
 	l.emit("Transpose", n.name+"/Transpose_w", []string{cut}, out, perm)
+}
+
+// lowerConvGradWeightMatMul writes CWG(x, u) as one MatMul per kernel tap
+// (a, b), contracting over the batch and the output pixels:
+//
+//	dW[:, :, a, b] = U · X_ab,  U = u as [Cout, N·Ho·Wo],
+//	X_ab = x_pad[:, :, a·d + s·i, b·d + s·j] as [N·Ho·Wo, Cin]
+//
+// with x_pad the padded input in NHWC order, sliced per tap with the
+// forward stride as step. Each product is a large GEMM, where the
+// convolution form runs Cin narrow ones.
+func (l *lowering) lowerConvGradWeightMatMul(n *Node, in, out []string) {
+	p := n.conv
+	name := n.name
+	xp := in[0]
+	if p.Pads != [4]int{} {
+		xp = name + "/x_pad"
+		pads := l.constant(name+"/pads", []int{8}, Int64,
+			[]float64{0, 0, float64(p.Pads[0]), float64(p.Pads[1]), 0, 0, float64(p.Pads[2]), float64(p.Pads[3])})
+		l.emit("Pad", name+"/Pad", []string{in[0], pads}, []string{xp}, nil)
+	}
+	xt := name + "/x_nhwc"
+	l.emit("Transpose", name+"/Transpose_x", []string{xp}, []string{xt}, map[string]any{"perm": []int64{0, 2, 3, 1}})
+	ut, um := name+"/u_T", name+"/u_mat"
+	l.emit("Transpose", name+"/Transpose_u", []string{in[1]}, []string{ut}, map[string]any{"perm": []int64{1, 0, 2, 3}})
+	l.emit("Reshape", name+"/Reshape_u", []string{ut, l.constant(name+"/u_shape", []int{2}, Int64,
+		[]float64{float64(p.cout), -1})}, []string{um}, nil)
+
+	xShape := l.constant(name+"/x_shape", []int{2}, Int64, []float64{-1, float64(p.cin)})
+	tapShape := l.constant(name+"/tap_shape", []int{3}, Int64, []float64{float64(p.cout), float64(p.cin), 1})
+	axes := l.constant(name+"/tap_axes", []int{2}, Int64, []float64{1, 2})
+	steps := l.constant(name+"/tap_steps", []int{2}, Int64, []float64{float64(p.Strides[0]), float64(p.Strides[1])})
+	var taps []string
+	for a := range p.kernel[0] {
+		for b := range p.kernel[1] {
+			tap := fmt.Sprintf("%s/tap%d_%d", name, a, b)
+			y0, x0 := a*p.Dilations[0], b*p.Dilations[1]
+			starts := l.constant(tap+"/starts", []int{2}, Int64, []float64{float64(y0), float64(x0)})
+			ends := l.constant(tap+"/ends", []int{2}, Int64,
+				[]float64{float64(y0 + (p.out[0]-1)*p.Strides[0] + 1), float64(x0 + (p.out[1]-1)*p.Strides[1] + 1)})
+			l.emit("Slice", tap+"/Slice", []string{xt, starts, ends, axes, steps}, []string{tap + "/x"}, nil)
+			l.emit("Reshape", tap+"/Reshape_x", []string{tap + "/x", xShape}, []string{tap + "/x_mat"}, nil)
+			l.emit("MatMul", tap+"/MatMul", []string{um, tap + "/x_mat"}, []string{tap + "/dw"}, nil)
+			l.emit("Reshape", tap+"/Reshape_dw", []string{tap + "/dw", tapShape}, []string{tap + "/dw3"}, nil)
+			taps = append(taps, tap+"/dw3")
+		}
+	}
+	all := name + "/taps"
+	l.emit("Concat", name+"/Concat", taps, []string{all}, map[string]any{"axis": int64(2)})
+	l.emit("Reshape", name+"/Reshape_w", []string{all, l.constant(name+"/w_shape", []int{4}, Int64,
+		[]float64{float64(p.cout), float64(p.cin), float64(p.kernel[0]), float64(p.kernel[1])})}, out, nil)
 }
 
 func onnxType(d DType) onnxpb.TensorProto_DataType {

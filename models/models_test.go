@@ -424,7 +424,23 @@ func BenchmarkTrainingGraphs(b *testing.B) {
 		{DiscVJPGraph(d), d.Params, []ort.Value{X, M, M, S}},
 		{DiscGPGraph(d), d.Params, []ort.Value{X, M, M, S}},
 	} {
-		b.Run(c.g.Name(), func(b *testing.B) {
+		for _, mode := range []graphs.WeightGradLowering{graphs.WeightGradAuto, graphs.WeightGradMatMul,
+			graphs.WeightGradConv} {
+			c.g.WeightGrad = mode
+			name := c.g.Name() + []string{"", "/matmul_weight_grad", "/conv_weight_grad"}[mode]
+			benchProgram(b, name, c.g, c.ps, c.data)
+		}
+	}
+}
+
+func benchProgram(b *testing.B, name string, g *graphs.Graph, ps *Params, data []ort.Value) {
+	{
+		c := struct {
+			g    *graphs.Graph
+			ps   *Params
+			data []ort.Value
+		}{g, ps, data}
+		b.Run(name, func(b *testing.B) {
 			p, err := NewProgram(c.g, len(c.data), c.ps, ort.Options{}, "")
 			if err != nil {
 				b.Fatal(err)
