@@ -318,3 +318,17 @@ func BenchmarkBuildSecondOrder(b *testing.B) {
 		buildSecondOrder(4).Bytes()
 	}
 }
+
+func TestFLOPs(t *testing.T) {
+	g := New("flops")
+	x := g.Input("x", Batch, 3, 8, 8)
+	w := g.Input("w", 4, 3, 3, 3)
+	y := g.Conv(x, w, nil, ConvOpts{Pads: [4]int{1, 1, 1, 1}})
+	gw := g.Grad("d", y, nil, w)[0]
+	g.Output("y", y)
+	g.Output("gw", gw)
+	conv := 2.0 * 5 * 4 * 8 * 8 * 3 * 9 // batch 5
+	if got := g.FLOPs(5); got != 2*conv {
+		t.Fatalf("FLOPs %g, want %g (the convolution and its weight gradient)", got, 2*conv)
+	}
+}

@@ -426,3 +426,35 @@ func attribute(name string, v any) *onnxpb.AttributeProto {
 	}
 	return a
 }
+
+// FLOPs returns the floating-point operations of one run of the graph at
+// the given batch size, counting the multiply-adds of convolutions (and
+// their two gradients, which cost as much as the forward) and matrix
+// products as 2 each. Element-wise ops are left out: next to the
+// convolutions they are noise.
+func (g *Graph) FLOPs(batch int) float64 {
+	total := 0.0
+	dim := func(d int) float64 {
+		if d == Batch {
+			return float64(batch)
+		}
+		return float64(d)
+	}
+	live := g.live()
+	for _, n := range g.nodes {
+		if !live[n] {
+			continue
+		}
+		switch {
+		case n.conv != nil:
+			// Conv, ConvGradInput and ConvGradWeight all do the forward's
+			// multiply-adds.
+			p := n.conv
+			total += 2 * float64(batch) * float64(p.cout*p.out[0]*p.out[1]) * float64(p.cin*p.kernel[0]*p.kernel[1])
+		case n.Op == "MatMul" || n.Op == "Gemm":
+			a, b := n.Inputs[0].Shape, n.Inputs[1].Shape
+			total += 2 * dim(a[0]) * dim(a[1]) * dim(b[1])
+		}
+	}
+	return total
+}

@@ -83,6 +83,17 @@ func (u *Unroller) Destroy() {
 	u.cur = nil
 }
 
+// FLOPs returns the FLOPs of every ORT call so far (see graphs.FLOPs).
+func (u *Unroller) FLOPs() float64 {
+	total := 0.0
+	for _, p := range []*models.Program{u.unary, u.unaryVJP, u.grad, u.hvp} {
+		if p != nil {
+			total += p.FLOPs
+		}
+	}
+	return total
+}
+
 // ORTTime returns the wall time spent inside ORT calls so far.
 func (u *Unroller) ORTTime() time.Duration { return u.ortTime }
 

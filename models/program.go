@@ -19,9 +19,13 @@ type Program struct {
 	Hash    string   // hex SHA-256 of Model
 	Data    []string // data input names, fed by Run's caller in this order
 	Outputs []string
-	sess    *ort.Session
-	params  []ort.Value
-	inputs  []ort.Value // scratch: data then params
+	// FLOPsPerImage is the graph's FLOPs for one batch item (graphs.FLOPs);
+	// FLOPs accumulates them over every Run.
+	FLOPsPerImage float64
+	FLOPs         float64
+	sess          *ort.Session
+	params        []ort.Value
+	inputs        []ort.Value // scratch: data then params
 }
 
 // NewProgram creates a session for g, whose first nData inputs are data and
@@ -34,7 +38,8 @@ func NewProgram(g *graphs.Graph, nData int, ps *Params, o ort.Options, cacheDir 
 		panic(fmt.Sprintf("models: program %s: %d inputs for %d data and %d parameters",
 			g.Name(), len(names), nData, len(ps.List)))
 	}
-	p := &Program{Name: g.Name(), Model: g.Bytes(), Data: names[:nData], Outputs: g.OutputNames()}
+	p := &Program{Name: g.Name(), Model: g.Bytes(), Data: names[:nData], Outputs: g.OutputNames(),
+		FLOPsPerImage: g.FLOPs(1)}
 	p.Hash = graphs.Hash(p.Model)
 	if cacheDir != "" {
 		if err := cacheGraph(cacheDir, p); err != nil {
@@ -84,6 +89,11 @@ func (p *Program) Run(data []ort.Value, outputs []ort.Value) error {
 	copy(p.inputs[len(data):], p.params)
 	if err := p.sess.Run(p.inputs, outputs); err != nil {
 		return fmt.Errorf("models: %s: %w", p.Name, err)
+	}
+	if len(data) > 0 {
+		if shape := data[0].GetShape(); len(shape) > 0 {
+			p.FLOPs += p.FLOPsPerImage * float64(shape[0])
+		}
 	}
 	return nil
 }

@@ -82,7 +82,9 @@ func (t *Trainer) Step(x, yStar []float32, n int) (StepStats, error) {
 	if err != nil {
 		return st, err
 	}
+	t0 := time.Now()
 	st.LossCE = losses.CrossEntropyLogits(w.aT, yStar, lT)
+	t.since(&t.lossTime, t0)
 	if _, err := t.unroll.Backward(t.gradE, w.aT); err != nil {
 		return st, err
 	}
@@ -101,6 +103,7 @@ func (t *Trainer) Step(x, yStar []float32, n int) (StepStats, error) {
 
 // applyGenerator takes an Adam step on θ with the gradient in t.gradE.
 func (t *Trainer) applyGenerator(adam *optim.Adam) error {
+	defer t.since(&t.optTime, time.Now())
 	if ok, i := optim.AllFinite(t.gradE); !ok {
 		return fmt.Errorf("%w: gradient of %s", ErrNonFinite, t.Energy.Params.List[i].Name)
 	}
@@ -117,7 +120,9 @@ func (t *Trainer) discStep(st *StepStats, x, yStar []float32, n int) error {
 	if err := t.scores(w.sFake, x, yStar, w.fake, n); err != nil {
 		return err
 	}
+	t0 := time.Now()
 	st.LossD = t.Obj.DiscLoss(w.gReal, w.gFake, w.sReal, w.sFake, yStar, w.fake)
+	t.since(&t.lossTime, t0)
 	st.SReal, st.SFake = to64(w.sReal), to64(w.sFake)
 
 	// ∂L_D/∂φ = vjp_φ(D(real), ∂L_D/∂s_r) + vjp_φ(D(fake), ∂L_D/∂s_f).
@@ -151,6 +156,7 @@ func (t *Trainer) discStep(st *StepStats, x, yStar []float32, n int) error {
 		st.LossD += t.Config.Loss.Lambda * mean
 		addBufs(t.gradD, w.dPhi)
 	}
+	defer t.since(&t.optTime, time.Now())
 	if ok, i := optim.AllFinite(t.gradD); !ok {
 		return fmt.Errorf("%w: gradient of %s", ErrNonFinite, t.Disc.Params.List[i].Name)
 	}
@@ -178,7 +184,9 @@ func (t *Trainer) adversarialGrad(x, yStar []float32, n int) (float64, error) {
 	if err := t.scores(w.sFake, x, yStar, yT, n); err != nil {
 		return 0, err
 	}
+	t0 := time.Now()
 	lossG := t.Obj.GenLoss(w.gFake, w.gY, w.gLogits, w.sFake, yStar, yT, lT)
+	t.since(&t.lossTime, t0)
 	if err := t.vjp(x, yStar, yT, w.gFake, n); err != nil {
 		return 0, err
 	}
@@ -310,6 +318,9 @@ func (t *Trainer) gradTensors(n int, last []float32) ([]ort.Value, func(), error
 	}
 	return append(out, v), done, nil
 }
+
+// since adds the time since t0 to *acc.
+func (t *Trainer) since(acc *time.Duration, t0 time.Time) { *acc += time.Since(t0) }
 
 func copyBufs(dst, src [][]float32) {
 	for i := range dst {

@@ -34,6 +34,21 @@ type Trainer struct {
 	gradE, gradD [][]float32 // gradient buffers, one per parameter
 	work         workspace
 	ortTime      time.Duration // inside discriminator ORT calls
+	optTime      time.Duration // Adam updates and their finiteness checks
+	lossTime     time.Duration // losses computed in Go
+}
+
+// Timing splits the wall time of the steps so far.
+type Timing struct {
+	ORT   time.Duration // inside ORT calls
+	Optim time.Duration // Adam updates and finiteness checks
+	Loss  time.Duration // the losses, in Go
+}
+
+// Timing returns where the steps' time went so far; the rest of a step's
+// wall time is Go-side tensor preparation and the unroll's own arithmetic.
+func (t *Trainer) Timing() Timing {
+	return Timing{ORT: t.ORTTime(), Optim: t.optTime, Loss: t.lossTime}
 }
 
 // NewTrainer builds the networks from the config (initialised from its
@@ -109,6 +124,17 @@ func (t *Trainer) Destroy() {
 
 // ORTTime returns the wall time spent inside ORT calls so far.
 func (t *Trainer) ORTTime() time.Duration { return t.ortTime + t.unroll.ORTTime() }
+
+// FLOPs returns the FLOPs of every ORT call so far (see graphs.FLOPs).
+func (t *Trainer) FLOPs() float64 {
+	total := t.unroll.FLOPs()
+	for _, p := range []*models.Program{t.disc, t.discVJP, t.discGP} {
+		if p != nil {
+			total += p.FLOPs
+		}
+	}
+	return total
+}
 
 // Params returns every parameter set the trainer owns, energy first.
 func (t *Trainer) Params() []*models.Params {
