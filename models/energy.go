@@ -16,11 +16,15 @@ type EnergyConfig struct {
 	Prior         bool `json:"prior"`          // learned per-pixel prior P in the unary term
 }
 
-// DefaultEnergyConfig is the default energy network: a 3-layer 32-channel
-// pairwise net, and a 5-layer dilated unary net whose receptive field (33
-// pixels) covers a 32×32 image.
+// DefaultEnergyConfig is the default energy network: a pairwise net of two
+// 3×3 convolutions with 32 hidden channels (a local energy over 5×5
+// windows of image and mask), and a 5-layer dilated unary net whose
+// receptive field (33 pixels) covers a 32×32 image. A third 32-channel
+// pairwise layer costs 3× the training time per epoch (its Hessian-vector
+// products run at every unrolled step) for no gain in val IoU per epoch in
+// our runs on the 32×32 split.
 func DefaultEnergyConfig() EnergyConfig {
-	return EnergyConfig{Channels: 32, Depth: 3, UnaryChannels: 32, UnaryDepth: 5, Prior: true}
+	return EnergyConfig{Channels: 32, Depth: 2, UnaryChannels: 32, UnaryDepth: 5, Prior: true}
 }
 
 // Validate reports a configuration that cannot be built.
