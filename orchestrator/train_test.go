@@ -20,6 +20,13 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(faultChildEnv); dir != "" {
+		if err := faultChild(dir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if _, err := ort.Init(""); err != nil {
 		fmt.Fprintln(os.Stderr, "orchestrator tests need ONNX Runtime:", err)
 		os.Exit(1)
@@ -29,7 +36,6 @@ func TestMain(m *testing.M) {
 
 // sharedData finds ../shared/data above the working directory.
 func sharedData(t testing.TB) string {
-	t.Helper()
 	dir, _ := os.Getwd()
 	for d := dir; ; d = filepath.Dir(d) {
 		p := filepath.Join(d, "shared", "data", "weizmann_horse_32")
@@ -37,7 +43,7 @@ func sharedData(t testing.TB) string {
 			return p
 		}
 		if filepath.Dir(d) == d {
-			t.Fatalf("shared/data/weizmann_horse_32 not found above %s", dir)
+			panic("shared/data/weizmann_horse_32 not found above " + dir)
 		}
 	}
 }
@@ -61,11 +67,10 @@ var horses *data.Splits
 // tinySplits is a subset of the 32×32 split resized to 16×16: 16 train, 8
 // val and 8 test images.
 func tinySplits(t testing.TB) *data.Splits {
-	t.Helper()
 	if horses == nil {
 		s, _, err := data.Load(sharedData(t), tinySize, data.Limits{})
 		if err != nil {
-			t.Fatal(err)
+			panic(err)
 		}
 		horses = s
 	}
