@@ -121,6 +121,10 @@ func (o *trainOptions) check(_ *globalOptions, args []string) error {
 			return fmt.Errorf("--resume names the run directory; --out %q differs from it", o.out)
 		}
 		o.out = o.resume
+		// A resumed run keeps its config; only --epochs may extend it.
+		if !o.fs.Changed("epochs") {
+			o.cfg.Epochs = 0
+		}
 		return nil
 	}
 	if o.preset != "" {
