@@ -1,0 +1,87 @@
+package export
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/egan-ort/egan-ort/langevin"
+	"github.com/egan-ort/egan-ort/models"
+	"github.com/egan-ort/egan-ort/ort"
+)
+
+func TestOpenPredict(t *testing.T) {
+	e := trainedLike(t, models.DefaultEnergyConfig())
+	lc := langevin.DefaultConfig()
+	for _, o := range []Options{{}, {Portable: true, Batch: 2}} {
+		g, err := Build(e, stats, lc, Options{Portable: o.Portable, Batch: o.Batch,
+			Metadata: map[string]string{"input_size": "12"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "m.onnx")
+		if err := WriteFile(path, g.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(path, ort.Options{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Destroy()
+		if s.Info.Size != size || s.Info.Batch != o.Batch {
+			t.Fatalf("info %+v", s.Info)
+		}
+		img := images(3) // 3 images: a portable batch of 2 runs twice, padded
+		got, err := s.Predict(img, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxDiff(got, reference(t, e, lc, img, 3)); d > 1e-5 {
+			t.Fatalf("portable %t: masks differ from egan-ort's inference by %.3g", o.Portable, d)
+		}
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	e := trainedLike(t, models.EnergyConfig{Channels: 4, Depth: 2})
+	g, _ := Build(e, stats, langevin.DefaultConfig(), Options{})
+	good := g.Bytes()
+	if _, err := Parse("good", good); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string][]byte{
+		"empty":     {},
+		"text":      []byte("this is not a model\n"),
+		"truncated": good[:len(good)/2],
+	}
+	for name, b := range cases {
+		if _, err := Parse(name, b); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	// A valid ONNX model of another interface.
+	other := models.EnergyGradGraph(e).Bytes()
+	if _, err := Parse("energy_grad", other); !errors.Is(err, ErrNotSegmenter) {
+		t.Errorf("energy_grad graph: got %v, want ErrNotSegmenter", err)
+	}
+	if _, err := Open(filepath.Join(t.TempDir(), "missing.onnx"), ort.Options{}); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+// FuzzParse feeds arbitrary bytes to the reader of ONNX files that infer
+// --model uses: it must return an error or a consistent Info, never panic.
+func FuzzParse(f *testing.F) {
+	e, _ := models.NewEnergy(models.EnergyConfig{Channels: 2, Depth: 2, Prior: true}, 8, 1)
+	g, _ := Build(e, stats, langevin.Config{Steps: 1, Rate: 2}, Options{})
+	f.Add(g.Bytes())
+	f.Add([]byte{})
+	f.Add([]byte("\x08\x08\x12\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		info, err := Parse("fuzz", b)
+		if err == nil && (info.Size < 1 || info.Batch < 0) {
+			t.Fatalf("accepted with info %+v", info)
+		}
+	})
+}
