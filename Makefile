@@ -22,6 +22,16 @@ all: build
 setup:
 	scripts/install-ort.sh
 
+# node-ort installs onnxruntime-node into third_party/node/ for the
+# cross-runtime tests in interop/ (scripts/node/run-model.js), at the
+# versions of scripts/node/package-lock.json.
+.PHONY: node-ort
+node-ort:
+	scripts/install-node-ort.sh
+
+# The tests also run the exported model in Node.js.
+test: node-ort
+
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/egan-ort
 
@@ -44,3 +54,4 @@ clean:
 # distclean also removes the installed ONNX Runtime library.
 distclean: clean
 	rm -rf third_party/ort
+	rm -rf third_party/node

@@ -6,9 +6,9 @@
 //
 // The energy gradient ∂E/∂Y of each step is written by hand rather than by
 // graphs.Grad: for the pairwise net it is a chain of Conv (with flipped
-// kernels), Sigmoid and Mul, and the factor δ/2 of the step is folded into
-// the first layer's mask kernel, the last unary layer and the prior. That
-// keeps the graph inside the portable op set (PortableOps) that the pure-Go
+// kernels), Sigmoid and Mul, in the order of operations of package
+// langevin's unroll, so that both round alike. That keeps the graph inside
+// the portable op set (PortableOps) that the pure-Go
 // runtime github.com/owulveryck/onnx-go runs: a portable export fixes the
 // batch and materialises every broadcast constant at that size, since that
 // runtime's Add, Sub and Mul want same-shaped tensors. A plain export keeps

@@ -28,6 +28,8 @@ type Options struct {
 	Batch    int // the fixed batch of a portable graph (default 1)
 	// Metadata is written to the model's metadata_props.
 	Metadata map[string]string
+	// Version is egan-ort's version, the model's producer_version.
+	Version string
 }
 
 // PortableOps are the ops a portable export may hold: what the pure-Go
@@ -59,6 +61,7 @@ func Build(e *models.Energy, stats data.Stats, lc langevin.Config, o Options) (*
 	}
 	b := &builder{g: graphs.New("egan_ort_segmenter"), e: e, o: o, half: lc.Rate / 2, size: e.Size}
 	b.build(stats, lc)
+	b.g.SetProducerVersion(o.Version)
 	keys := make([]string, 0, len(o.Metadata))
 	for k := range o.Metadata {
 		keys = append(keys, k)

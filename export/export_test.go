@@ -35,7 +35,7 @@ func trainedLike(t *testing.T, c models.EnergyConfig) *models.Energy {
 	r := rand.New(rand.NewPCG(4, 5))
 	for _, p := range e.Params.List {
 		for i := range p.Data {
-			p.Data[i] += float32(0.2 * r.NormFloat64())
+			p.Data[i] += float32(0.1 * r.NormFloat64())
 		}
 	}
 	return e

@@ -81,16 +81,15 @@ func float64s(x []float32, scale float64) []float64 {
 	return out
 }
 
-// build writes, with U' = (δ/2)·(U(x) + P) and G(Y) = (δ/2)·∂(Σf)/∂Y,
+// build writes, with U = U(x) + P and G(Y) = ∂(Σf)/∂Y,
 //
 //	x       = image·(1/std) + (−mean/std)
-//	L_1     = U' − G(½)
-//	L_{t+1} = L_t − G(σ(L_t)) + U'
+//	g_t     = clip_c(G(σ(L_t)) − U)             (clipping in plain graphs only)
+//	L_{t+1} = L_t − (δ/2)·g_t,   L_0 = 0
 //	mask    = σ(L_T)
 //
-// which is the unroll of package langevin with σ0 = τ = 0, the factor δ/2
-// folded into the weights. With clipping (plain graphs only) the step is
-// L_{t+1} = L_t − clip(G − U', (δ/2)·c).
+// which is the unroll of package langevin with σ0 = τ = 0, in the same
+// order of float operations.
 func (b *builder) build(stats data.Stats, lc langevin.Config) {
 	g, e, s := b.g, b.e, b.size
 	image := g.Input(Input, b.batch(), 3, s, s)
@@ -101,24 +100,15 @@ func (b *builder) build(stats data.Stats, lc langevin.Config) {
 	}
 	x := g.Add(g.Mul(image, b.perChannel("normalize.scale", scale[:])), b.perChannel("normalize.shift", shift[:]))
 
-	// U' = (δ/2)·(U(x) + P): the last unary layer and the prior scaled.
+	// U = U(x) + P, the prior held at the batch's shape when portable.
 	var u *graphs.Value
 	if e.HasUnary() {
-		var theta []*graphs.Value
-		last := len(e.Unary.List) - 1
-		if e.Config.Prior {
-			last--
-		}
+		theta := make([]*graphs.Value, len(e.Unary.List))
 		for i, p := range e.Unary.List {
-			k := 1.0
-			if i >= last-1 {
-				k = b.half // the last layer's weight and bias, and the prior
-			}
-			switch {
-			case p.Name == "energy.prior":
-				theta = append(theta, b.field(p.Name+".scaled", 1, float64s(p.Data, k)))
-			default:
-				theta = append(theta, g.Initializer(p.Name+scaledSuffix(k), p.Shape, float64s(p.Data, k)))
+			if p.Name == "energy.prior" {
+				theta[i] = b.field(p.Name, 1, float64s(p.Data, 1))
+			} else {
+				theta[i] = g.Initializer(p.Name, p.Shape, float64s(p.Data, 1))
 			}
 		}
 		u = e.BuildUnary(g, x, theta)
@@ -128,26 +118,26 @@ func (b *builder) build(stats data.Stats, lc langevin.Config) {
 	for i, p := range e.Pair.List {
 		pair[i] = g.Initializer(p.Name, p.Shape, float64s(p.Data, 1))
 	}
-	half := b.field("y0", 1, constant(s*s, 0.5))
+	half := b.field("half", 1, constant(s*s, b.half))
 	var l *graphs.Value
 	for t := range lc.Steps {
-		y := half
-		if t > 0 {
+		var y *graphs.Value
+		switch {
+		case t > 0:
 			y = g.Sigmoid(l)
-		}
-		if !b.o.Portable && y == half && u != nil {
-			y = g.ExpandAs(half, u) // the batch of the image
-		} else if !b.o.Portable && y == half {
-			y = g.ExpandAs(half, g.Slice(x, 1, 0, 1))
+		case b.o.Portable:
+			y = b.field("y0", 1, constant(s*s, 0.5))
+		default: // ½ at the batch of the image
+			y = g.ExpandAs(g.Scalar(0.5), g.Slice(x, 1, 0, 1))
 		}
 		step := b.pairGrad(x, y, pair)
 		if u != nil {
 			step = g.Sub(step, u)
 		}
 		if lc.Clip > 0 {
-			c := b.half * lc.Clip
-			step = g.Clip(step, -c, c)
+			step = g.Clip(step, -lc.Clip, lc.Clip)
 		}
+		step = g.Mul(step, half)
 		if l == nil {
 			l = b.negate(step)
 		} else {
@@ -155,13 +145,6 @@ func (b *builder) build(stats data.Stats, lc langevin.Config) {
 		}
 	}
 	g.Output(Output, g.Sigmoid(l))
-}
-
-func scaledSuffix(k float64) string {
-	if k == 1 {
-		return ""
-	}
-	return ".scaled"
 }
 
 func constant(n int, v float64) []float64 {
@@ -184,17 +167,17 @@ func (b *builder) negate(v *graphs.Value) *graphs.Value {
 	return b.g.Sub(zeros, v)
 }
 
-// pairGrad returns G(Y) = (δ/2)·∂(Σ_pixels f(concat(x, Y)))/∂Y, written by
+// pairGrad returns G(Y) = ∂(Σ_pixels f(concat(x, Y)))/∂Y, written by
 // hand so that it needs no Expand, Slice or ReduceSum. With z_i the hidden
 // pre-activations and W_i the weights of layer i of D:
 //
 //	∂h_{D−1}   = Cᵀ(1, W_D)                       (a constant: no input enters it)
 //	∂z_i       = ∂h_i ⊙ σ(z_i)
 //	∂h_{i−1}   = Cᵀ(∂z_i, W_i)                    (i > 1)
-//	G(Y)       = Cᵀ(∂z_1, (δ/2)·W_1[:, Y])
+//	G(Y)       = Cᵀ(∂z_1, w_y)
 //
 // where Cᵀ is the convolution's input gradient (a Conv with the kernel
-// flipped), and W_1[:, Y] is the first layer's kernel for the mask channel.
+// flipped), and w_y is the first layer's kernel for the mask.
 func (b *builder) pairGrad(x, y *graphs.Value, theta []*graphs.Value) *graphs.Value {
 	g, e := b.g, b.e
 	_, zs := e.PairForward(g, x, y, theta)
@@ -205,24 +188,13 @@ func (b *builder) pairGrad(x, y *graphs.Value, theta []*graphs.Value) *graphs.Va
 	})
 	for i := depth - 1; i >= 1; i-- {
 		dz := g.Mul(dh, g.Sigmoid(zs[i-1]))
-		w := theta[2*(i-1)]
 		if i > 1 {
-			dh = g.ConvTranspose(dz, w, models.PairConv, [2]int{})
+			// Layer i's weight: theta holds wx, wy, b, then w, b per layer.
+			dh = g.ConvTranspose(dz, theta[3+2*(i-2)], models.PairConv, [2]int{})
 			continue
 		}
-		// Layer 1's kernel for the mask channel (the last input channel), scaled.
-		wY := b.once("pair.w0_dY.scaled", func(name string) *graphs.Value {
-			p := e.Pair.List[0]
-			cout, cin := p.Shape[0], p.Shape[1]
-			wy := make([]float64, 0, cout*9)
-			for o := range cout {
-				for k := range 9 {
-					wy = append(wy, b.half*float64(p.Data[(o*cin+cin-1)*9+k]))
-				}
-			}
-			return g.Initializer(name, []int{cout, 1, 3, 3}, wy)
-		})
-		return g.ConvTranspose(dz, wY, models.PairConv, [2]int{})
+		// The first layer's kernel for the mask.
+		return g.ConvTranspose(dz, theta[1], models.PairConv, [2]int{})
 	}
 	panic("export: pairwise net of depth < 2")
 }

@@ -112,6 +112,8 @@ type Graph struct {
 	intKeys map[string]*Value // deduplicated integer constants
 	meta    map[string]string // metadata_props
 	doc     string
+	// producerVersion is written as the model's producer_version.
+	producerVersion string
 }
 
 type output struct {

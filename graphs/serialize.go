@@ -29,6 +29,10 @@ func (g *Graph) SetMetadata(key, value string) {
 	g.meta[key] = value
 }
 
+// SetProducerVersion sets the model's producer_version (the producer is
+// "egan-ort").
+func (g *Graph) SetProducerVersion(v string) { g.producerVersion = v }
+
 // SetDoc sets the graph's doc string.
 func (g *Graph) SetDoc(doc string) { g.doc = doc }
 
@@ -76,10 +80,11 @@ func (g *Graph) Model() *onnxpb.ModelProto {
 	gp.Initializer = append(gp.Initializer, l.extra...)
 
 	m := &onnxpb.ModelProto{
-		IrVersion:    proto.Int64(IRVersion),
-		ProducerName: proto.String("egan-ort"),
-		OpsetImport:  []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(Opset)}},
-		Graph:        gp,
+		IrVersion:       proto.Int64(IRVersion),
+		ProducerName:    proto.String("egan-ort"),
+		ProducerVersion: proto.String(g.producerVersion),
+		OpsetImport:     []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(Opset)}},
+		Graph:           gp,
 	}
 	for _, k := range slices.Sorted(maps.Keys(g.meta)) {
 		m.MetadataProps = append(m.MetadataProps,
@@ -140,24 +145,35 @@ type lowering struct {
 	g         *Graph
 	names     map[*Value]string
 	usedConst map[*Value]bool
-	nodes     []*onnxpb.NodeProto
-	extra     []*onnxpb.TensorProto
+	// constByName finds the graph's constants by name.
+	constByName map[string]*Value
+	nodes       []*onnxpb.NodeProto
+	extra       []*onnxpb.TensorProto
 }
 
 func (l *lowering) name(v *Value) string {
-	if v.data != nil {
-		if l.usedConst == nil {
-			l.usedConst = map[*Value]bool{}
-		}
-		l.usedConst[v] = true
-	}
 	if s := l.names[v]; s != "" {
 		return s
 	}
 	return v.name
 }
 
+// emit appends an ONNX node, and marks the constants it reads as used (a
+// lowering may replace a constant by a derived one, which then is the only
+// one written).
 func (l *lowering) emit(op, name string, in, out []string, attrs map[string]any) {
+	if l.constByName == nil {
+		l.constByName = map[string]*Value{}
+		for _, c := range l.g.consts {
+			l.constByName[c.name] = c
+		}
+		l.usedConst = map[*Value]bool{}
+	}
+	for _, s := range in {
+		if c := l.constByName[s]; c != nil {
+			l.usedConst[c] = true
+		}
+	}
 	n := &onnxpb.NodeProto{Name: proto.String(name), OpType: proto.String(op), Input: in, Output: out}
 	for _, k := range slices.Sorted(maps.Keys(attrs)) {
 		n.Attribute = append(n.Attribute, attribute(k, attrs[k]))

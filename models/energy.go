@@ -69,15 +69,17 @@ func NewEnergy(c EnergyConfig, size int, seed uint64) (*Energy, error) {
 	r := rand.New(rand.NewPCG(seed, 0x656e65726779)) // "energy"
 	ps := &Params{}
 	pair, unary := &Params{}, &Params{}
-	cin := 4
-	for i := range c.Depth {
+	// The first pairwise layer convolves concat(X, Y) as two parameters:
+	// wx for the image's channels, wy for the mask's.
+	normal(ps.add("energy.pair0.wx", c.Channels, 3, 3, 3), r, heStd(4*9, 0))
+	normal(ps.add("energy.pair0.wy", c.Channels, 1, 3, 3), r, heStd(4*9, 0))
+	ps.add("energy.pair0.b", c.Channels)
+	cin := c.Channels
+	for i := 1; i < c.Depth; i++ {
 		cout := c.Channels
-		if i == c.Depth-1 {
-			cout = 1
-		}
 		std := heStd(cin*9, 0)
 		if i == c.Depth-1 {
-			std /= 10
+			cout, std = 1, std/10
 		}
 		normal(ps.add(fmt.Sprintf("energy.pair%d.w", i), cout, cin, 3, 3), r, std)
 		if i < c.Depth-1 {
@@ -151,11 +153,17 @@ func (e *Energy) BuildPair(g *graphs.Graph, x, y, u *graphs.Value, theta []*grap
 // PairForward adds the pairwise net f(concat(X, Y)) [N,1,S,S] to g and also
 // returns its hidden pre-activations z_1 … z_{D−1} (h_i = softplus(z_i)),
 // which a hand-written backward pass needs. theta are the values of e.Pair.
+//
+// The first layer's convolution of concat(X, Y) is written as
+// conv(X, wx) + conv(Y, wy): the same sum, without a Concat (which some
+// ONNX runtimes mishandle along the channel axis), and with a gradient in Y
+// that is one 1-channel convolution instead of four channels and a slice.
 func (e *Energy) PairForward(g *graphs.Graph, x, y *graphs.Value, theta []*graphs.Value) (*graphs.Value, []*graphs.Value) {
-	p := theta
-	h := g.Concat(1, x, y)
-	var zs []*graphs.Value
-	for i := range e.Config.Depth {
+	z := g.Add(g.Conv(x, theta[0], theta[2], PairConv), g.Conv(y, theta[1], nil, PairConv))
+	zs := []*graphs.Value{z}
+	h := g.Softplus(z)
+	p := theta[3:]
+	for i := 1; i < e.Config.Depth; i++ {
 		if i < e.Config.Depth-1 {
 			z := g.Conv(h, p[0], p[1], PairConv)
 			zs = append(zs, z)

@@ -55,5 +55,6 @@ func Export(dir, name string, o export.Options) (*graphs.Graph, error) {
 		meta[k] = v
 	}
 	o.Metadata = meta
+	o.Version = Version
 	return export.Build(e, st.Stats, c.Langevin, o)
 }

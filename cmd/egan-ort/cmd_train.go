@@ -153,6 +153,7 @@ func (o *trainOptions) check(_ *globalOptions, args []string) error {
 }
 
 func (o *trainOptions) run(ctx context.Context, e *env, _ []string) error {
+	orchestrator.Version = buildVersion()
 	ortOpts, err := e.initORT()
 	if err != nil {
 		return err
