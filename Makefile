@@ -39,11 +39,13 @@ test: setup
 	$(GO) vet $(PKGS)
 	$(GO) test -timeout $(TEST_TIMEOUT) $(PKGS)
 
-# demo runs the main job on a fresh machine. For now that is the version
-# report, which loads ONNX Runtime and runs a session; it becomes a training
-# run on the synthetic data once training exists.
+# demo runs the main job on a fresh machine: a short training run on the
+# synthetic dataset (no download), written to runs/OBJECTIVE-TIME/, with its
+# exported model.onnx. DEMO_FLAGS adds train flags (see egan-ort train --help).
+DEMO_EPOCHS ?= 5
+DEMO_FLAGS  ?=
 demo: setup build
-	$(BIN) version
+	$(BIN) train --epochs $(DEMO_EPOCHS) $(DEMO_FLAGS)
 
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCH_TIME) -timeout $(TEST_TIMEOUT) $(PKGS)

@@ -87,6 +87,9 @@ func WriteFile(path string, model []byte) error {
 	tmp := f.Name()
 	_, err = f.Write(model)
 	if err == nil {
+		err = f.Chmod(0o644) // CreateTemp makes the file private
+	}
+	if err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

@@ -244,7 +244,7 @@ func printHelp(w io.Writer, top *pflag.FlagSet) {
 	b.WriteString("\nGlobal flags:\n")
 	b.WriteString(flagUsages(top))
 	b.WriteString("\nThe ONNX Runtime flags (--ort-lib, --device, --threads) apply to\n" +
-		"every command but report. Run 'egan-ort <command> --help' for a\n" +
+		"every command but export. Run 'egan-ort <command> --help' for a\n" +
 		"command's own flags.\n")
 	io.WriteString(w, b.String())
 }

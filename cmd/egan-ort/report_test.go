@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/egan-ort/egan-ort/data"
+	"github.com/egan-ort/egan-ort/models"
+	"github.com/egan-ort/egan-ort/orchestrator"
+	"github.com/egan-ort/egan-ort/ort"
+)
+
+// writeLogOnlyRun writes a run directory that holds a config and the epoch
+// records of metrics.jsonl but no checkpoint, as a run killed before its
+// first save would not, yet a copied log would.
+func writeLogOnlyRun(t *testing.T, dir string, c orchestrator.Config, vals ...float64) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(c)
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for i, v := range vals {
+		iou := orchestrator.SplitIoU{Mean: v, Global: v, Images: 10}
+		b, _ := json.Marshal(orchestrator.EpochRecord{Kind: "epoch", Epoch: i + 1, Train: iou, Val: iou, Test: iou,
+			TrainSec: 1, EvalSec: 1})
+		lines = append(lines, string(b))
+	}
+	if err := os.WriteFile(filepath.Join(dir, orchestrator.MetricsFile), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReportUsage(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", "-o", dir}, "no run directory given"},
+		{[]string{"report", "r"}, "--out is required"},
+		{[]string{"report", "--samples", "3", "--no-samples", "r", "-o", dir}, "contradict"},
+		{[]string{"report", "--samples", "0", "r", "-o", dir}, "--samples 0"},
+		{[]string{"report", "--runs", filepath.Join(dir, "nothing-*"), "-o", dir}, "matches nothing"},
+		{[]string{"report", "--threads", "0", "r", "-o", dir}, "--threads 0"},
+	}
+	for _, tc := range tests {
+		r := runArgs(context.Background(), tc.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("egan-ort %v: exit %d, stderr %q; want %d and %q", tc.args, r.code, r.stderr, exitUsage, tc.want)
+		}
+	}
+}
+
+// TestReportNoSamples reports on runs named by a quoted pattern, an
+// argument and a directory that is not a run, without ONNX Runtime.
+func TestReportNoSamples(t *testing.T) {
+	root := t.TempDir()
+	c := orchestrator.DefaultConfig("mse")
+	c.Seed, c.Epochs = 1, 3
+	writeLogOnlyRun(t, filepath.Join(root, "runs", "mse-1"), c, 0.2, 0.5, 0.4)
+	c.Seed = 2
+	writeLogOnlyRun(t, filepath.Join(root, "runs", "mse-2"), c, 0.3, 0.7)
+	os.MkdirAll(filepath.Join(root, "runs", "notes"), 0o755)
+	out := filepath.Join(root, "runs", "report") // next to the runs, so runs/* names it too
+	os.MkdirAll(out, 0o755)
+
+	r := runArgs(context.Background(), "report", "--no-samples", "--runs", filepath.Join(root, "runs", "*"),
+		filepath.Join(root, "runs", "mse-1"), "-o", out)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "skipping directory") || !strings.Contains(r.stderr, "notes") {
+		t.Errorf("no warning about the directory that is not a run:\n%s", r.stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	// Best val epochs 2 (50%) and 2 (70%): 60.0 ± 14.1; the second run is
+	// unfinished.
+	for _, want := range []string{
+		"| mse | tuned defaults | 2 | 1, 2 | 60.0 ± 14.1 | 60.0 ± 14.1 | 60.0 ± 14.1 | 60.0 / 60.0 / 60.0 | 2–3 of 3 |",
+		"egan-ort train --objective mse --epochs 3 -o ",
+		"egan-ort train --objective mse --epochs 3 --seed 2 -o ",
+		"notes: no checkpoint and no epoch in metrics.jsonl",
+	} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README.md lacks %q:\n%s", want, readme)
+		}
+	}
+	if strings.Count(readme, "### mse-1") != 1 || strings.Contains(readme, "### report") {
+		t.Errorf("runs repeated or the report taken for a run:\n%s", readme)
+	}
+}
+
+// TestReportSamples trains a tiny run and reports on it with sample grids,
+// as the command line does.
+func TestReportSamples(t *testing.T) {
+	if _, err := ort.Init(""); err != nil {
+		t.Skip("no ONNX Runtime:", err)
+	}
+	root := t.TempDir()
+	c := orchestrator.DefaultConfig("ce")
+	c.Size, c.Batch, c.Epochs, c.EvalBatch, c.Landscape = 16, 4, 1, 16, 3
+	c.Energy = models.EnergyConfig{Channels: 8, Depth: 2, UnaryChannels: 8, UnaryDepth: 3, Prior: true}
+	c.Langevin.Steps = 3
+	s := data.Synthetic(16, c.Seed)
+	sub := func(d *data.Dataset, n int) *data.Dataset {
+		c := *d
+		c.Names, c.Images, c.Masks = d.Names[:n], d.Images[:n], d.Masks[:n]
+		return &c
+	}
+	run := filepath.Join(root, "ce-1")
+	_, err := orchestrator.Train(context.Background(), c, orchestrator.RunOptions{Dir: run,
+		ORT: ort.Options{Threads: 1}, Splits: &data.Splits{Train: sub(s.Train, 8), Val: sub(s.Val, 4), Test: sub(s.Test, 4)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(root, "report")
+	r := runArgs(context.Background(), "--quiet", "report", "--threads", "1", "--samples", "2", run, "-o", out)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, split := range []string{"train", "val", "test"} {
+		if _, err := os.Stat(filepath.Join(out, "ce-1", "samples-"+split+".png")); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestTrainCommand(t *testing.T) {
+	c := orchestrator.DefaultConfig("wgan-gp")
+	if err := c.ApplyPreset("paper"); err != nil {
+		t.Fatal(err)
+	}
+	c.Seed, c.Data, c.Augment.Flip = 3, "my data", true
+	want := "egan-ort train --objective wgan-gp --preset paper --data 'my data' --seed 3 --flip=true"
+	if got := trainCommand(c); got != want {
+		t.Errorf("trainCommand = %q, want %q", got, want)
+	}
+}
