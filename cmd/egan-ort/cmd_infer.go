@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/egan-ort/egan-ort/data"
+	"github.com/egan-ort/egan-ort/export"
 	"github.com/egan-ort/egan-ort/metrics"
 	"github.com/egan-ort/egan-ort/orchestrator"
 	"github.com/egan-ort/egan-ort/ort"
@@ -26,13 +27,13 @@ import (
 var cmdInfer = &command{
 	name:    "infer",
 	args:    "IMAGE...",
-	summary: "predict masks for images with a trained model",
+	summary: "predict masks for images with a trained or exported model",
 	help: `
 Infer predicts a foreground mask for each IMAGE (PNG, JPEG or GIF, of any
 size and colour model) with checkpoint --checkpoint of the run directory
---run. Without --run it takes the newest run under runs/, where train
-writes when it is given no --out: the one whose last checkpoint was written
-last. Each image is resized to the model's size, segmented by the
+--run, or with an exported model --model FILE.onnx (egan-ort export). With
+neither it takes the newest run under runs/, where train writes when it is
+given no --out: the one whose last checkpoint was written last. Each image is resized to the model's size, segmented by the
 deterministic Langevin inference, and its mask resized back to the image's
 own size. For an image NAME.EXT infer writes, in --out:
 
@@ -69,9 +70,9 @@ const maxMaskAspectDiff = 0.05
 
 // inferOptions are infer's flags.
 type inferOptions struct {
-	// The model: checkpoint Checkpoint of run directory Run, "" for the
-	// newest run under defaultRunsDir. An exported .onnx model would be a
-	// third field here, chosen in openPredictor.
+	// The model: an exported ONNX file Model, or checkpoint Checkpoint of
+	// run directory Run ("" for the newest run under defaultRunsDir).
+	Model      string
 	Run        string
 	Checkpoint string
 
@@ -82,6 +83,7 @@ type inferOptions struct {
 }
 
 func (o *inferOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Model, "model", "", "exported model `file` (.onnx, from egan-ort export)")
 	fs.StringVar(&o.Run, "run", "", "run `dir` of the model (default: the newest run under runs/)")
 	fs.StringVar(&o.Checkpoint, "checkpoint", orchestrator.BestCheckpoint, "checkpoint to use: best or last")
 	fs.StringVarP(&o.Out, "out", "o", "masks", "`dir` for the masks and overlays")
@@ -102,6 +104,8 @@ func (o *inferOptions) check(_ *globalOptions, args []string) error {
 		return fmt.Errorf("--out is empty: want a directory")
 	case o.MaxPixels < 1:
 		return fmt.Errorf("--max-pixels %d: want at least 1", o.MaxPixels)
+	case o.Model != "" && o.Run != "":
+		return fmt.Errorf("--model and --run both name a model: give one")
 	}
 	if err := checkCheckpointName(o.Checkpoint); err != nil {
 		return err
@@ -190,9 +194,14 @@ type inferResult struct {
 func (o *inferOptions) run(ctx context.Context, e *env, args []string) error {
 	// Find the model, then read every input: nothing is written until
 	// all of them are known to be good.
-	run, err := o.findRun(e)
-	if err != nil {
-		return err
+	run := o.Model
+	if run == "" {
+		var err error
+		if run, err = o.findRun(e); err != nil {
+			return err
+		}
+	} else if _, err := os.Stat(o.Model); err != nil {
+		return fmt.Errorf("--model: %w", err)
 	}
 	images, err := o.readInputs(args)
 	if err != nil {
@@ -274,8 +283,29 @@ func newestRun(root string) (string, error) {
 	return newest, nil
 }
 
+// onnxPredictor is a predictor over an exported model.
+type onnxPredictor struct{ *export.Segmenter }
+
+func (p onnxPredictor) Size() int { return p.Info.Size }
+func (p onnxPredictor) Batch() int {
+	if p.Info.Batch > 0 {
+		return p.Info.Batch
+	}
+	return 64
+}
+
 // openPredictor loads the model that the flags name.
 func (o *inferOptions) openPredictor(e *env, run string, ortOpts ort.Options) (predictor, error) {
+	if o.Model != "" {
+		s, err := export.Open(o.Model, ortOpts)
+		if err != nil {
+			return nil, err
+		}
+		md := s.Info.Metadata
+		e.log.Info("model", "file", o.Model, "size", s.Info.Size, "objective", md["objective"],
+			"steps", md["steps"], "val_iou", md["val_mean_iou"], "test_iou", md["test_mean_iou"])
+		return onnxPredictor{s}, nil
+	}
 	m, err := orchestrator.OpenModel(run, o.Checkpoint, ortOpts)
 	if err != nil {
 		return nil, err

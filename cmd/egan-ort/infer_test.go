@@ -395,3 +395,47 @@ func TestInferNewestRun(t *testing.T) {
 		t.Errorf("infer wrote masks/%v", got)
 	}
 }
+
+// TestInferExportedModel checks that infer --model, from the exported file
+// alone, writes the same masks as infer --run from the checkpoint, for a
+// plain and a portable export.
+func TestInferExportedModel(t *testing.T) {
+	run := trainTiny(t)
+	in := t.TempDir()
+	paths, _ := writeTestImages(t, in)
+	paths = paths[:3]
+	ref := filepath.Join(t.TempDir(), "ref")
+	if r := runArgs(context.Background(), append([]string{"infer", "--run", run, "--probabilities", "-o", ref}, paths...)...); r.code != exitOK {
+		t.Fatalf("infer --run: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, portable := range []bool{false, true} {
+		model := filepath.Join(t.TempDir(), "m.onnx")
+		args := []string{"export", "--run", run, "-o", model}
+		if portable {
+			args = append(args, "--portable", "--batch", "2")
+		}
+		if r := runArgs(context.Background(), args...); r.code != exitOK {
+			t.Fatalf("export: exit %d\n%s", r.code, r.stderr)
+		}
+		out := filepath.Join(t.TempDir(), "out")
+		r := runArgs(context.Background(), append([]string{"infer", "--model", model, "--probabilities", "-o", out}, paths...)...)
+		if r.code != exitOK {
+			t.Fatalf("infer --model: exit %d\n%s", r.code, r.stderr)
+		}
+		for _, p := range paths {
+			name := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p)) + "_mask.png"
+			a, b := decodeOutput(t, filepath.Join(ref, name)).(*image.Gray), decodeOutput(t, filepath.Join(out, name)).(*image.Gray)
+			for i := range a.Pix {
+				if d := int(a.Pix[i]) - int(b.Pix[i]); d > 1 || d < -1 {
+					t.Fatalf("portable %t: %s pixel %d: checkpoint %d, exported model %d", portable, name, i, a.Pix[i], b.Pix[i])
+				}
+			}
+		}
+	}
+	// A file that is not an exported model is refused, naming it.
+	bad := writeFile(t, t.TempDir(), "bad.onnx", []byte("not a model"))
+	r := runArgs(context.Background(), "infer", "--model", bad, "-o", t.TempDir(), paths[0])
+	if r.code != exitFailure || !strings.Contains(r.stderr, bad) {
+		t.Fatalf("infer --model with a bad file: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
