@@ -114,6 +114,11 @@ func Open(path string, o ort.Options) (*Segmenter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
+	return OpenBytes(path, model, o)
+}
+
+// OpenBytes loads an exported model held in memory; name is used in errors.
+func OpenBytes(path string, model []byte, o ort.Options) (*Segmenter, error) {
 	info, err := Parse(path, model)
 	if err != nil {
 		return nil, err

@@ -41,6 +41,7 @@ Training already writes RUN_DIR/model.onnx from the best checkpoint.`,
 		fs.IntVar(&o.steps, "steps", 0, "unrolled steps T (default: the trained T)")
 		fs.BoolVar(&o.portable, "portable", false, "use only operators the pure-Go runtime onnx-go runs")
 		fs.IntVar(&o.batch, "batch", 1, "the fixed batch of a --portable model")
+		fs.StringToStringVar(&o.metadata, "metadata", nil, "extra metadata_props `key=value` pairs (repeatable)")
 		return o
 	},
 }
@@ -50,6 +51,7 @@ type exportOptions struct {
 	runDir, out, checkpoint string
 	steps, batch            int
 	portable                bool
+	metadata                map[string]string
 }
 
 func (o *exportOptions) check(_ *globalOptions, args []string) error {
@@ -77,7 +79,8 @@ func (o *exportOptions) check(_ *globalOptions, args []string) error {
 
 func (o *exportOptions) run(_ context.Context, e *env, _ []string) error {
 	orchestrator.Version = buildVersion()
-	g, err := orchestrator.Export(o.runDir, o.checkpoint, export.Options{Steps: o.steps, Portable: o.portable, Batch: o.batch})
+	g, err := orchestrator.Export(o.runDir, o.checkpoint, export.Options{Steps: o.steps, Portable: o.portable,
+		Batch: o.batch, Metadata: o.metadata})
 	if err != nil {
 		return err
 	}

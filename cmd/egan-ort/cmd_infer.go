@@ -33,7 +33,9 @@ Infer predicts a foreground mask for each IMAGE (PNG, JPEG or GIF, of any
 size and colour model) with checkpoint --checkpoint of the run directory
 --run, or with an exported model --model FILE.onnx (egan-ort export). With
 neither it takes the newest run under runs/, where train writes when it is
-given no --out: the one whose last checkpoint was written last. Each image is resized to the model's size, segmented by the
+given no --out: the one whose last checkpoint was written last; and when
+there is none, the model built into egan-ort, trained on the 32x32
+Weizmann horses (its log line says how). Each image is resized to the model's size, segmented by the
 deterministic Langevin inference, and its mask resized back to the image's
 own size. For an image NAME.EXT infer writes, in --out:
 
@@ -195,13 +197,20 @@ func (o *inferOptions) run(ctx context.Context, e *env, args []string) error {
 	// Find the model, then read every input: nothing is written until
 	// all of them are known to be good.
 	run := o.Model
-	if run == "" {
+	switch {
+	case run != "":
+		if _, err := os.Stat(o.Model); err != nil {
+			return fmt.Errorf("--model: %w", err)
+		}
+	case o.Run == "" && !hasRun(defaultRunsDir):
+		run = builtinModelName
+		e.log.Info("no --model, no --run and no run under runs/: using the built-in model",
+			"trained", builtinSummary())
+	default:
 		var err error
 		if run, err = o.findRun(e); err != nil {
 			return err
 		}
-	} else if _, err := os.Stat(o.Model); err != nil {
-		return fmt.Errorf("--model: %w", err)
 	}
 	images, err := o.readInputs(args)
 	if err != nil {
@@ -296,6 +305,13 @@ func (p onnxPredictor) Batch() int {
 
 // openPredictor loads the model that the flags name.
 func (o *inferOptions) openPredictor(e *env, run string, ortOpts ort.Options) (predictor, error) {
+	if run == builtinModelName {
+		s, err := export.OpenBytes(builtinModelName, builtinModel, ortOpts)
+		if err != nil {
+			return nil, err
+		}
+		return onnxPredictor{s}, nil
+	}
 	if o.Model != "" {
 		s, err := export.Open(o.Model, ortOpts)
 		if err != nil {

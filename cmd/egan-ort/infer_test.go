@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/egan-ort/egan-ort/data"
+	"github.com/egan-ort/egan-ort/export"
 	"github.com/egan-ort/egan-ort/ort"
 )
 
@@ -437,5 +438,28 @@ func TestInferExportedModel(t *testing.T) {
 	r := runArgs(context.Background(), "infer", "--model", bad, "-o", t.TempDir(), paths[0])
 	if r.code != exitFailure || !strings.Contains(r.stderr, bad) {
 		t.Fatalf("infer --model with a bad file: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestInferBuiltin runs infer where no model is named and no run exists: it
+// uses the built-in model and says so.
+func TestInferBuiltin(t *testing.T) {
+	dir := t.TempDir()
+	paths, sizes := writeTestImages(t, dir)
+	t.Chdir(dir)
+	r := runArgs(context.Background(), "infer", "-o", "out", paths[0])
+	if r.code != exitOK {
+		t.Fatalf("infer with the built-in model: exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "built-in model") {
+		t.Errorf("infer does not say it uses the built-in model:\n%s", r.stderr)
+	}
+	name := strings.TrimSuffix(filepath.Base(paths[0]), filepath.Ext(paths[0]))
+	if m := decodeOutput(t, filepath.Join("out", name+"_mask.png")); m.Bounds().Size() != sizes[0] {
+		t.Errorf("mask of size %v, want %v", m.Bounds().Size(), sizes[0])
+	}
+	if info, err := export.Parse("built-in", builtinModel); err != nil || info.Metadata["command"] == "" ||
+		info.Metadata["commit"] == "" || info.Metadata["test_mean_iou"] == "" {
+		t.Errorf("built-in model's metadata: %v, %v", info, err)
 	}
 }
