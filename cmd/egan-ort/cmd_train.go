@@ -174,7 +174,7 @@ func (o *trainOptions) run(ctx context.Context, e *env, _ []string) error {
 	}
 	sum, err := orchestrator.Train(ctx, o.cfg, opts)
 	if errors.Is(err, orchestrator.ErrInterrupted) {
-		return context.Canceled
+		return fmt.Errorf("checkpoint saved; continue with: egan-ort train --resume %s (%w)", o.out, context.Canceled)
 	}
 	if err != nil {
 		return err
