@@ -11,8 +11,8 @@
 //
 //	wgan-gp  L_D = mean(sFake) − mean(sReal)                 (+ λ·GP, see below)
 //	         L_G = −mean(sFake) + α·CE
-//	ebgan    L_D = mean(sReal) + mean(max(0, m − sFake))
-//	         L_G = mean(sFake) + ω·PT(yFake) + α·CE
+//	ebgan    L_D = mean(e(sReal)) + mean(max(0, m − e(sFake)))
+//	         L_G = mean(e(sFake)) + ω·PT(yFake) + α·CE,   e = softplus
 //	mse      L_D = mean((sFake − R)²) + mean((sReal − 1)²)
 //	         L_G = −mean(sFake) + α·CE
 //	logloss  L_D = −mean(log σ(sReal)) − mean(log(1 − σ(sFake)))
@@ -27,7 +27,8 @@
 //
 // Signs: the discriminator minimises L_D and the generator minimises L_G.
 // For wgan-gp, mse and logloss a high score means "real"; for ebgan the score
-// is an energy and a low score means "real". In mse the fake target R is
+// gives an energy e(s) = softplus(s) ≥ 0 and a low energy means "real" (the
+// softplus is ours: see ebgan.go). In mse the fake target R is
 // computed from yFake with yFake detached: L_D sends no gradient to the mask.
 //
 // Gradients. Each loss fills caller-owned output slices (first in the

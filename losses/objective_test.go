@@ -104,9 +104,10 @@ func TestObjectiveHandValues(t *testing.T) {
 			-0.5, []float64{-0.5, -0.5}, []float64{0.5, 0.5},
 			-1 + 0.5*ln2, []float64{-0.5, -0.5}},
 		{"ebgan",
-			// mean(sR) + mean(max(0, 2 − sF)) = 1.5 + (3 + 0)/2
-			3, []float64{0.5, 0.5}, []float64{-0.5, 0},
-			1 + 0.5*25.0/34 + 0.5*ln2, []float64{0.5, 0.5}},
+			// e = softplus(s): mean(e(sR)) + mean(max(0, 2 − e(sF)))
+			// = (softplus(2) + softplus(1))/2 + (2 − softplus(−1) + 0)/2
+			(2+spm2+sp1)/2 + (2-spm1)/2, []float64{(1 - sgm2) / 2, (1 - sgm1) / 2}, []float64{-sgm1 / 2, 0},
+			(spm1+sp3)/2 + 0.5*25.0/34 + 0.5*ln2, []float64{sgm1 / 2, sg3 / 2}},
 		{"mse",
 			// ((−1 − 1/3)² + (3 − 0.8)²)/2 + ((2 − 1)² + (1 − 1)²)/2
 			(16.0/9+2.2*2.2)/2 + 0.5, []float64{1, 0}, []float64{-4.0 / 3, 2.2},
