@@ -60,6 +60,7 @@ func Build(e *models.Energy, stats data.Stats, lc langevin.Config, o Options) (*
 		return nil, fmt.Errorf("export: batch %d", o.Batch)
 	}
 	b := &builder{g: graphs.New("egan_ort_segmenter"), e: e, o: o, half: lc.Rate / 2, size: e.Size}
+	b.g.SoftplusOp = true // portable, and what a reader expects
 	b.build(stats, lc)
 	b.g.SetProducerVersion(o.Version)
 	keys := make([]string, 0, len(o.Metadata))

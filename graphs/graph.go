@@ -98,6 +98,10 @@ type Graph struct {
 	// WeightGrad selects the lowering of convolution weight gradients at
 	// serialisation; both give the same values.
 	WeightGrad WeightGradLowering
+	// SoftplusOp writes Softplus as the ONNX op rather than as a faster
+	// composite of Relu, Abs, Sigmoid and Log (for portable exports, and
+	// for readers of the graph).
+	SoftplusOp bool
 
 	name    string
 	float   DType

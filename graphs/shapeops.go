@@ -83,17 +83,54 @@ func (g *Graph) ExpandAs(x, like *Value) *Value {
 	if slices.Equal(x.Shape, like.Shape) {
 		return x
 	}
-	var target *Value
-	if slices.Contains(like.Shape, Batch) {
-		target = g.Shape(like)
-	} else {
-		target = g.ints(like.Shape...)
-	}
-	return g.add("Expand", nil, like.Shape, x.DType, x, target)
+	return g.add("Expand", nil, like.Shape, x.DType, x, g.shapeValue(like.Shape))
 }
 
 // OnesLike returns a tensor of ones shaped like x.
-func (g *Graph) OnesLike(x *Value) *Value { return g.ExpandAs(g.Scalar(1), x) }
+func (g *Graph) OnesLike(x *Value) *Value { return g.Full1(x.Shape) }
+
+// Full1 returns a tensor of ones of the given shape.
+func (g *Graph) Full1(shape []int) *Value {
+	if !slices.Contains(shape, Batch) {
+		return g.Full(shape, 1)
+	}
+	return g.add("Expand", nil, shape, g.float, g.Scalar(1), g.shapeValue(shape))
+}
+
+// shapeValue returns shape as an int64 tensor. A dynamic batch is read from
+// the first graph input that has one (by convention every dynamic dimension
+// is that batch), not from a computed value: shapes taken from computed
+// values would keep them alive, and a gradient's seeds and broadcasts must
+// not force the forward values they mirror to be computed.
+func (g *Graph) shapeValue(shape []int) *Value {
+	k := slices.Index(shape, Batch)
+	if k < 0 {
+		return g.ints(shape...)
+	}
+	var src *Value
+	for _, in := range g.inputs {
+		if len(in.Shape) > 0 && in.Shape[0] == Batch {
+			src = in
+			break
+		}
+	}
+	if src == nil {
+		panic(fmt.Sprintf("graphs: shape %s: no input with a dynamic batch", fmtShape(shape)))
+	}
+	n := g.Slice(g.Shape(src), 0, 0, 1)
+	var parts []*Value
+	if k > 0 {
+		parts = append(parts, g.ints(shape[:k]...))
+	}
+	parts = append(parts, n)
+	if k < len(shape)-1 {
+		parts = append(parts, g.ints(shape[k+1:]...))
+	}
+	if len(parts) == 1 {
+		return n
+	}
+	return g.Concat(0, parts...)
+}
 
 // ZerosLike returns a tensor of zeros shaped like x.
 func (g *Graph) ZerosLike(x *Value) *Value { return g.ExpandAs(g.Scalar(0), x) }

@@ -15,17 +15,17 @@ type buffers struct {
 	n      int
 	x, u   []float32   // X [n,3,S,S]; U [n,1,S,S] (zeros without a unary term)
 	l, y   [][]float32 // tape: L_t and Y_t = σ(L_t), t = 0…T
-	g, e   []float32   // g_t [n,1,S,S]; E [n]
+	g      []float32   // g_t [n,1,S,S]
 	keep   [][]bool    // per step, elements clipping left alone (nil without clipping)
 	a, v   []float32   // a_{t+1}, v_t
 	vSum   []float32   // Σ_t v_t
 	vjpY   []float32   // ∂⟨g_t, v_t⟩/∂Y_t
 	dTheta [][]float32 // per energy parameter: ∂⟨·,·⟩/∂θ of one call
 
-	xT, uT, gT, eT, vT, vSumT, vjpYT ort.Value
-	yT                               []ort.Value
-	hvpOut, unaryOut                 []ort.Value // outputs of energy_hvp and energy_unary_vjp
-	all                              []ort.Value // every tensor, for destroy
+	xT, uT, gT, vT, vSumT, vjpYT ort.Value
+	yT                           []ort.Value
+	hvpOut, unaryOut             []ort.Value // outputs of energy_hvp and energy_unary_vjp
+	all                          []ort.Value // every tensor, for destroy
 }
 
 func (u *Unroller) buffersFor(n int) (*buffers, error) {
@@ -38,7 +38,7 @@ func (u *Unroller) buffersFor(n int) (*buffers, error) {
 	e, T, s := u.Energy, u.Config.Steps, int64(u.Energy.Size)
 	m := n * e.Size * e.Size
 	b := &buffers{n: n, x: make([]float32, 3*m), u: make([]float32, m), g: make([]float32, m),
-		e: make([]float32, n), a: make([]float32, m), v: make([]float32, m),
+		a: make([]float32, m), v: make([]float32, m),
 		vSum: make([]float32, m), vjpY: make([]float32, m)}
 	for range T + 1 {
 		b.l = append(b.l, make([]float32, m))
@@ -72,7 +72,6 @@ func (u *Unroller) buffersFor(n int) (*buffers, error) {
 	mask := func(data []float32) ort.Value { return tensor(data, N, 1, s, s) }
 	b.xT = tensor(b.x, N, 3, s, s)
 	b.uT, b.gT, b.vT, b.vSumT, b.vjpYT = mask(b.u), mask(b.g), mask(b.v), mask(b.vSum), mask(b.vjpY)
-	b.eT = tensor(b.e, N)
 	for t := range T + 1 {
 		b.yT = append(b.yT, mask(b.y[t]))
 	}

@@ -147,7 +147,7 @@ func (u *Unroller) Forward(x []float32, n int, noise *rand.Rand) (yT, lT []float
 	for t := range T {
 		// Y_t = σ(L_t); g_t = ∂E/∂Y_t.
 		sigmoid(b.y[t], b.l[t])
-		if err := u.run(u.grad, []ort.Value{b.xT, b.yT[t], b.uT}, []ort.Value{b.eT, b.gT}); err != nil {
+		if err := u.run(u.grad, []ort.Value{b.xT, b.yT[t], b.uT}, []ort.Value{b.gT}); err != nil {
 			return nil, nil, fmt.Errorf("langevin: step %d: %w", t, err)
 		}
 		clipInto(b.g, b.keep[t], c.Clip)

@@ -28,14 +28,17 @@
 //
 //	energy_unary      X[N,3,H,W], θ_U                    → U[N,1,H,W] = U(X) + P
 //	energy_unary_vjp  X, v[N,1,H,W], θ_U                 → vjp θ_U of ⟨U, v⟩
-//	energy_grad       X, Y[N,1,H,W], U, θ_f              → E[N], gY = ∂E/∂Y
+//	energy_grad       X, Y[N,1,H,W], U, θ_f              → gY = ∂E/∂Y
+//	energy            X, Y, U, θ_f                       → E[N]
 //	energy_hvp        X, Y, v, θ_f                       → vjpY, vjp θ_f of ⟨gY, v⟩
 //	disc              X, Ystar[N,1,H,W], Y, φ            → s[N]
 //	disc_vjp          X, Ystar, Y, u[N], φ               → vjp φ, vjpY of ⟨s, u⟩
 //	disc_gp           X, Ystar, Yhat, w[N], φ            → penalty[N], Σw·penalty's φ-gradient
 //
-// DESIGN §5 names energy_grad (X, Y, θ) and energy_hvp (X, Y, θ, v) over the
-// whole energy. Here the unary field, which does not depend on Y, enters
+// DESIGN §5 names energy_grad (X, Y, θ → E, g) and energy_hvp (X, Y, θ, v)
+// over the whole energy. energy_grad leaves E to its own graph: no step
+// needs it, and without it the pairwise net's last layer and softplus values
+// drop out of every step. Here the unary field, which does not depend on Y, enters
 // energy_grad as an input instead: it is computed once per unroll rather
 // than once per step, and its parameters' share of the backward pass is one
 // energy_unary_vjp call on the sum of the step cotangents. The results are

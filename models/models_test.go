@@ -215,6 +215,7 @@ func TestTrainingGraphs(t *testing.T) {
 	const eps = 5e-3
 
 	eg := newRunner(t, EnergyGradGraph(e), 3, e.Pair)
+	en := newRunner(t, EnergyGraph(e), 3, e.Pair)
 	eh := newRunner(t, EnergyHVPGraph(e), 3, e.Pair)
 	eu := newRunner(t, EnergyUnaryGraph(e), 1, e.Unary)
 	euv := newRunner(t, EnergyUnaryVJPGraph(e), 2, e.Unary)
@@ -224,7 +225,7 @@ func TestTrainingGraphs(t *testing.T) {
 
 	sumE := func(data [][]float32) float64 {
 		s := 0.0
-		for _, x := range eg.run(data[0], data[1], uField)[OutE] {
+		for _, x := range en.run(data[0], data[1], uField)[OutE] {
 			s += float64(x)
 		}
 		return s
@@ -309,6 +310,7 @@ func TestEnergySplit(t *testing.T) {
 	full := newRunner(t, g, 2, e.Params).run(x, y)
 	u := newRunner(t, EnergyUnaryGraph(e), 1, e.Unary).run(x)[OutU]
 	split := newRunner(t, EnergyGradGraph(e), 3, e.Pair).run(x, y, u)
+	split[OutE] = newRunner(t, EnergyGraph(e), 3, e.Pair).run(x, y, u)[OutE]
 	for _, name := range []string{OutE, OutGradY} {
 		for i := range full[name] {
 			a, b := float64(full[name][i]), float64(split[name][i])

@@ -65,15 +65,24 @@ func EnergyUnaryVJPGraph(e *Energy) *graphs.Graph {
 	return g
 }
 
-// EnergyGradGraph builds energy_grad: (X, Y, U, θ_f) → (E, gY = ∂E/∂Y), the
-// graph each Langevin step runs. U is energy_unary's output (zeros for an
-// energy without a unary term), so gY = ∂(Σf)/∂Y − U.
+// EnergyGradGraph builds energy_grad: (X, Y, U, θ_f) → gY = ∂E/∂Y, the graph
+// each Langevin step runs. U is energy_unary's output (zeros for an energy
+// without a unary term), so gY = ∂(Σf)/∂Y − U. The energy's value is not an
+// output: no step needs it, and leaving it out prunes the last layer and the
+// softplus values from the graph (EnergyGraph gives E).
 func EnergyGradGraph(e *Energy) *graphs.Graph {
 	g := graphs.New("energy_grad")
 	x, y, u := imageInputs(g, e.Size), maskInput(g, InY, e.Size), maskInput(g, InU, e.Size)
 	en := e.BuildPair(g, x, y, u, e.Pair.Inputs(g))
-	g.Output(OutE, en)
 	g.Output(OutGradY, g.Grad("dE_dY", en, nil, y)[0])
+	return g
+}
+
+// EnergyGraph builds energy: (X, Y, U, θ_f) → E, the energy itself.
+func EnergyGraph(e *Energy) *graphs.Graph {
+	g := graphs.New("energy")
+	x, y, u := imageInputs(g, e.Size), maskInput(g, InY, e.Size), maskInput(g, InU, e.Size)
+	g.Output(OutE, e.BuildPair(g, x, y, u, e.Pair.Inputs(g)))
 	return g
 }
 
