@@ -31,7 +31,10 @@ split). With --json it prints one JSON object.
 records it (a relative path is read from the working directory). It may name
 another dataset directory in either Weizmann layout, resized to the model's
 size, or "synthetic" for the generated shapes. The images are normalised
-with the statistics of the run's own training split, as in training.`,
+with the statistics of the run's own training split, as in training.
+
+Limits: images above --max-pixels are refused before their pixels are
+decoded, and a dataset of more than 100000 files is refused.`,
 	ort: true,
 	options: func(fs *pflag.FlagSet) options {
 		o := &evalOptions{}
