@@ -28,6 +28,9 @@ type RunOptions struct {
 	// Progress, when not nil, is called after every step with the steps
 	// done and the steps of the whole run.
 	Progress func(done, total int64, desc string)
+	// StepLevel is the level of the per-step log records (Info by default;
+	// a progress bar on a terminal makes them Debug).
+	StepLevel slog.Level
 	// Splits, when not nil, are trained on instead of loading Config.Data.
 	Splits *data.Splits
 	// AfterStep, when not nil, is called after every step's update, before
@@ -208,14 +211,13 @@ func (r *runner) loop(ctx context.Context, synthetic bool) (*Summary, error) {
 			st.Step++
 			ms := float64(time.Since(t0).Microseconds()) / 1000
 			scores.add(ss)
-			r.log.Debug("step", "epoch", epoch, "step", st.Step, "loss_d", ss.LossD, "loss_g", ss.LossG,
-				"loss_ce", ss.LossCE, "ms", ms)
+			r.log.Log(ctx, r.o.StepLevel, "step", "epoch", epoch, "step", st.Step, "loss_d", ss.LossD,
+				"loss_g", ss.LossG, "loss_ce", ss.LossCE, "ms", ms)
 			if err := r.metrics.step(epoch, st.Step, ss, ms); err != nil {
 				return nil, err
 			}
 			if r.o.Progress != nil {
-				r.o.Progress(int64(st.Epoch)*perEpoch+min(perEpoch, st.Step-int64(st.Epoch)*perEpoch), total,
-					fmt.Sprintf("epoch %d/%d ce %.3f", epoch, c.Epochs, ss.LossCE))
+				r.o.Progress(min(st.Step, total), total, fmt.Sprintf("epoch %d/%d ce %.3f", epoch, c.Epochs, ss.LossCE))
 			}
 		}
 		trainSec := time.Since(epochStart).Seconds()

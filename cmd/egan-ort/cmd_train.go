@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"errors"
 	"fmt"
 	"os"
@@ -161,6 +162,7 @@ func (o *trainOptions) run(ctx context.Context, e *env, _ []string) error {
 	opts := orchestrator.RunOptions{Dir: o.out, Resume: o.resume != "", Log: e.log, ORT: ortOpts,
 		Limits: data.Limits{MaxPixels: o.maxPixels, MaxFiles: data.DefaultMaxFiles}}
 	if e.progress {
+		opts.StepLevel = slog.LevelDebug // the bar shows the steps
 		var bar *progressbar.ProgressBar
 		opts.Progress = func(done, total int64, desc string) {
 			if bar == nil {
