@@ -8,7 +8,8 @@ import (
 )
 
 // sharedData returns the directory shared/data/NAME, found by walking up
-// from the working directory, or skips the test when there is none.
+// from the working directory; the test fails when there is none (the tests
+// read the Weizmann data from ../shared/data beside the repository).
 func sharedData(t *testing.T, name string) string {
 	t.Helper()
 	dir, err := os.Getwd()
@@ -22,7 +23,7 @@ func sharedData(t *testing.T, name string) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Skipf("no shared/data/%s above the working directory", name)
+			t.Fatalf("no shared/data/%s above the working directory", name)
 		}
 		dir = parent
 	}

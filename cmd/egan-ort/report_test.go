@@ -106,7 +106,7 @@ func TestReportNoSamples(t *testing.T) {
 // as the command line does.
 func TestReportSamples(t *testing.T) {
 	if _, err := ort.Init(""); err != nil {
-		t.Skip("no ONNX Runtime:", err)
+		t.Fatal("ONNX Runtime is needed (make setup):", err)
 	}
 	root := t.TempDir()
 	c := orchestrator.DefaultConfig("ce")
