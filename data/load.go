@@ -1,7 +1,9 @@
 package data
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -30,7 +32,9 @@ func Load(dir string, size int, lim Limits) (*Splits, string, error) {
 	if size < 1 {
 		panic(fmt.Sprintf("data: Load: size %d < 1", size))
 	}
-	if fi, err := os.Stat(dir); err != nil {
+	if fi, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, "", fmt.Errorf("data: dataset directory %s does not exist", dir)
+	} else if err != nil {
 		return nil, "", fmt.Errorf("data: %w", err)
 	} else if !fi.IsDir() {
 		return nil, "", fmt.Errorf("data: %s: not a directory", dir)

@@ -26,9 +26,23 @@ func DefaultConfig() Config { return Config{Steps: 5, Rate: 2, Temp: 0.01, InitN
 
 // Validate reports hyper-parameters that make no sense.
 func (c Config) Validate() error {
-	if c.Steps < 1 || c.Rate <= 0 || c.Temp < 0 || c.InitNoise < 0 || c.Clip < 0 ||
-		math.IsNaN(c.Rate+c.Temp+c.InitNoise+c.Clip) {
-		return fmt.Errorf("langevin: need steps ≥ 1, rate > 0 and temp, init noise, clip ≥ 0; got %+v", c)
+	var errs []error
+	if c.Steps < 1 {
+		errs = append(errs, fmt.Errorf("steps %d: want at least 1", c.Steps))
+	}
+	if !(c.Rate > 0) {
+		errs = append(errs, fmt.Errorf("rate %g: want > 0", c.Rate))
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"temp", c.Temp}, {"init noise", c.InitNoise}, {"clip", c.Clip}} {
+		if !(f.v >= 0) {
+			errs = append(errs, fmt.Errorf("%s %g: want ≥ 0", f.name, f.v))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("langevin: %w", err)
 	}
 	return nil
 }

@@ -98,24 +98,49 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("unknown objective %q (want one of %v)", c.Objective, losses.Names()))
 	}
 	if c.Size < 8 || c.Size > 512 {
-		errs = append(errs, fmt.Errorf("size %d out of range [8, 512]", c.Size))
+		errs = append(errs, fmt.Errorf("--size %d out of range [8, 512]", c.Size))
 	}
-	if c.Epochs < 1 || c.Batch < 1 || c.EvalBatch < 1 || c.DSteps < 1 {
-		errs = append(errs, fmt.Errorf("epochs, batch, eval batch and d steps must be ≥ 1"))
+	for _, f := range []struct {
+		flag string
+		v    int
+	}{{"epochs", c.Epochs}, {"batch", c.Batch}, {"eval-batch", c.EvalBatch}, {"d-steps", c.DSteps}} {
+		if f.v < 1 {
+			errs = append(errs, fmt.Errorf("--%s must be ≥ 1, got %d", f.flag, f.v))
+		}
+	}
+	for _, f := range []struct {
+		flag string
+		v    float64
+	}{
+		{"lambda", c.Loss.Lambda}, {"margin", c.Loss.Margin},
+		{"omega", c.Loss.Omega}, {"alpha", c.Loss.Alpha}, {"lr-disc", c.LRDisc}, {"lr-ce", c.LRCE},
+		{"lr-adv", c.LRAdv}, {"beta1", c.Beta1}, {"beta2", c.Beta2}, {"scale", c.Augment.Scale},
+		{"disc-slope", c.Disc.Slope},
+	} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			errs = append(errs, fmt.Errorf("--%s must be a finite number, got %g", f.flag, f.v))
+		}
+	}
+	if c.Augment.MaxShift < 0 || c.Augment.MaxShift >= c.Size/2 {
+		errs = append(errs, fmt.Errorf("--shift %d: want 0 to %d pixels (less than half of --size %d)",
+			c.Augment.MaxShift, max(c.Size/2-1, 0), c.Size))
+	}
+	if !(c.Augment.Scale >= 0 && c.Augment.Scale < 1) {
+		errs = append(errs, fmt.Errorf("--scale %g: want a crop fraction in [0, 1)", c.Augment.Scale))
 	}
 	if c.Landscape < 0 || c.Landscape == 1 || c.Landscape > 101 {
-		errs = append(errs, fmt.Errorf("landscape grid %d: want 0 (off) or 2 to 101", c.Landscape))
+		errs = append(errs, fmt.Errorf("--landscape %d: want 0 (off) or 2 to 101", c.Landscape))
 	}
 	if c.Objective == "ebgan" && c.Batch < 2 {
-		errs = append(errs, fmt.Errorf("ebgan's pull-away term needs batch ≥ 2"))
+		errs = append(errs, fmt.Errorf("--batch %d: ebgan's pull-away term needs at least 2", c.Batch))
 	}
 	for name, lr := range map[string]float64{"lr-disc": c.LRDisc, "lr-ce": c.LRCE, "lr-adv": c.LRAdv} {
-		if !(lr > 0) || math.IsInf(lr, 0) {
-			errs = append(errs, fmt.Errorf("%s must be > 0, got %g", name, lr))
+		if !(lr > 0) && !math.IsNaN(lr) {
+			errs = append(errs, fmt.Errorf("--%s must be > 0, got %g", name, lr))
 		}
 	}
 	if !(c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1) {
-		errs = append(errs, fmt.Errorf("beta1 and beta2 must be in [0, 1)"))
+		errs = append(errs, fmt.Errorf("--beta1 %g and --beta2 %g: both must be in [0, 1)", c.Beta1, c.Beta2))
 	}
 	for _, err := range []error{c.Energy.Validate(), c.Disc.Validate(c.Size), c.Langevin.Validate()} {
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -67,18 +68,28 @@ func Train(ctx context.Context, c Config, o RunOptions) (*Summary, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var st State
+	var (
+		st       State
+		savedCfg Config // on resume, the config the run was saved with
+	)
 	if o.Resume {
 		saved, err := ReadState(o.Dir, LastCheckpoint)
 		if err != nil {
 			return nil, fmt.Errorf("orchestrator: resume %s: %w", o.Dir, err)
 		}
-		epochs := c.Epochs
-		c, st = saved.Config, saved
-		if epochs > c.Epochs {
-			c.Epochs = epochs // allow extending a finished run
+		epochs, dataDir := c.Epochs, c.Data
+		c, st, savedCfg = saved.Config, saved, saved.Config
+		switch {
+		case epochs > c.Epochs:
+			c.Epochs = epochs // extend the run
+		case epochs > 0 && epochs < c.Epochs:
+			return nil, fmt.Errorf("orchestrator: resume %s: the run has %d epochs planned; --epochs %d can only extend it",
+				o.Dir, c.Epochs, epochs)
 		}
-	} else if err := prepareDir(o.Dir); err != nil {
+		if dataDir != "" {
+			c.Data = dataDir // the same dataset, found at another path
+		}
+	} else if err := checkNewDir(o.Dir); err != nil {
 		return nil, err
 	}
 	if err := c.Validate(); err != nil {
@@ -117,6 +128,13 @@ func Train(ctx context.Context, c Config, o RunOptions) (*Summary, error) {
 		log.Info("resumed", "dir", o.Dir, "epoch", st.Epoch, "step", st.Step)
 	} else {
 		st = State{Stats: stats, Layout: layout, BestVal: -1}
+		// The directory is made only now, when the data and the graphs are
+		// ready, so that a run that cannot start leaves nothing behind.
+		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("orchestrator: create run directory: %w", err)
+		}
+	}
+	if !o.Resume || c != savedCfg {
 		if err := writeJSON(filepath.Join(o.Dir, "config.json"), c); err != nil {
 			return nil, err
 		}
@@ -142,14 +160,21 @@ func discCount(t *Trainer) int {
 	return t.Disc.Params.Count()
 }
 
-// prepareDir creates a new run directory, refusing one that already holds
-// a run (so nothing already written is lost).
-func prepareDir(dir string) error {
+// checkNewDir refuses a run directory that already holds a run, or any
+// other file, so that nothing already written is lost.
+func checkNewDir(dir string) error {
 	if checkpoint.Exists(dir, LastCheckpoint) {
 		return fmt.Errorf("orchestrator: %s already holds a run; use --resume to continue it or choose another --out", dir)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("orchestrator: create run directory: %w", err)
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("orchestrator: run directory: %w", err)
+	case len(entries) > 0:
+		return fmt.Errorf("orchestrator: %s is not empty (it holds %s); a new run needs a new or empty --out",
+			dir, entries[0].Name())
 	}
 	return nil
 }
@@ -206,6 +231,9 @@ func (r *runner) loop(ctx context.Context, synthetic bool) (*Summary, error) {
 				err = r.checkParams(epoch, st.Step+1)
 			}
 			if err != nil {
+				if !checkpoint.Exists(r.o.Dir, LastCheckpoint) {
+					return nil, fmt.Errorf("%w; no checkpoint had been written yet in %s", err, r.o.Dir)
+				}
 				return nil, fmt.Errorf("%w; the last good checkpoint is in %s", err, r.o.Dir)
 			}
 			st.Step++

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/egan-ort/egan-ort/checkpoint"
@@ -332,5 +334,82 @@ func TestOpenModel(t *testing.T) {
 	}
 	if _, err := OpenModel(filepath.Join(dir, "nope"), BestCheckpoint, ort.Options{}); err == nil {
 		t.Fatal("a missing run directory opened")
+	}
+}
+
+// TestNewRunLeavesNothingBehind checks a new run's directory: a folder
+// holding other files is refused and left as it was, and a run that cannot
+// start (here, a missing dataset) creates no directory.
+func TestNewRunLeavesNothingBehind(t *testing.T) {
+	c := tinyConfig("ce")
+	c.Epochs = 1
+	busy := t.TempDir()
+	notes := filepath.Join(busy, "notes.txt")
+	if err := os.WriteFile(notes, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Train(context.Background(), c, options(t, busy))
+	if err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("a folder holding other files was accepted as a run directory: %v", err)
+	}
+	if entries, _ := os.ReadDir(busy); len(entries) != 1 {
+		t.Fatalf("the refused run wrote into %s: %v", busy, entries)
+	}
+
+	fresh := filepath.Join(t.TempDir(), "run")
+	c.Data = filepath.Join(t.TempDir(), "no-such-dataset")
+	_, err = Train(context.Background(), c, RunOptions{Dir: fresh, ORT: ort.Options{Threads: 1}})
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("a missing dataset gave %v", err)
+	}
+	if _, err := os.Stat(fresh); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a run that could not start left %s behind (%v)", fresh, err)
+	}
+}
+
+// TestResumeEpochs extends a finished run, which config.json then records,
+// and refuses --epochs below what the run already planned.
+func TestResumeEpochs(t *testing.T) {
+	dir := t.TempDir()
+	c := tinyConfig("ce")
+	c.Epochs, c.Landscape = 1, 0
+	if _, err := Train(context.Background(), c, options(t, dir)); err != nil {
+		t.Fatal(err)
+	}
+	o := options(t, dir)
+	o.Resume = true
+	sum, err := Train(context.Background(), Config{Epochs: 2}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved Config
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &saved)
+	}
+	if err != nil || sum.Epochs != 2 || saved.Epochs != 2 {
+		t.Fatalf("extended to %d epochs, config.json says %d (%v)", sum.Epochs, saved.Epochs, err)
+	}
+	if _, err := Train(context.Background(), Config{Epochs: 1}, o); err == nil ||
+		!strings.Contains(err.Error(), "can only extend") {
+		t.Fatalf("--epochs 1 on a 2-epoch run gave %v", err)
+	}
+}
+
+// TestValidateNamesFlags: each bad setting is reported under its flag's
+// name, non-finite numbers included.
+func TestValidateNamesFlags(t *testing.T) {
+	c := DefaultConfig("ebgan")
+	c.Epochs, c.Batch = 0, 1
+	c.Augment.MaxShift, c.Augment.Scale = -1, math.NaN()
+	c.Loss.Alpha, c.LRCE = math.Inf(1), math.Inf(1)
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"--epochs", "--batch 1", "--shift -1", "--scale NaN", "--alpha", "--lr-ce"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
 	}
 }

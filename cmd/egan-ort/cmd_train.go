@@ -35,8 +35,9 @@ backgrounds, which needs no download (and is not horses).
 The run directory (--out, default runs/OBJECTIVE-TIME) receives config.json,
 metrics.jsonl (per-step losses, per-epoch IoU of train, val and test), the
 checkpoints "last" (every epoch, and on Ctrl-C) and "best" (on val mean IoU).
---resume RUN_DIR continues a run exactly where it stopped; --epochs may
-extend it. Ctrl-C saves a checkpoint and exits 130. A NaN or Inf in a loss
+--resume RUN_DIR continues a run exactly where it stopped, with the run's
+own config: --epochs may extend it and --data points to its dataset at
+another path; other settings are refused. Ctrl-C saves a checkpoint and exits 130. A NaN or Inf in a loss
 or a parameter stops training with an error and keeps the last good
 checkpoint.
 
@@ -122,9 +123,24 @@ func (o *trainOptions) check(_ *globalOptions, args []string) error {
 			return fmt.Errorf("--resume names the run directory; --out %q differs from it", o.out)
 		}
 		o.out = o.resume
-		// A resumed run keeps its config; only --epochs may extend it.
+		// A resumed run keeps its config: --epochs may extend it and --data
+		// find its dataset at another path; any other setting is refused
+		// rather than silently ignored.
+		names := []string{"preset"}
+		scratch := pflag.NewFlagSet("", pflag.ContinueOnError)
+		bindConfig(scratch, &orchestrator.Config{})
+		scratch.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+		for _, name := range names {
+			if name != "epochs" && name != "data" && o.fs.Changed(name) {
+				return fmt.Errorf("--%s cannot change a resumed run (it keeps the config in %s; only --epochs and --data apply)",
+					name, filepath.Join(o.resume, "config.json"))
+			}
+		}
 		if !o.fs.Changed("epochs") {
 			o.cfg.Epochs = 0
+		}
+		if !o.fs.Changed("data") {
+			o.cfg.Data = ""
 		}
 		return nil
 	}
@@ -182,7 +198,11 @@ func (o *trainOptions) run(ctx context.Context, e *env, _ []string) error {
 		return err
 	}
 	b := sum.Best
-	fmt.Fprintf(e.stdout, "run %s: %d epochs, %.0f s; best val mean IoU %.4f at epoch %d (test %.4f)\n",
-		sum.Dir, sum.Epochs, sum.Seconds, b.Val.Mean, b.BestEpoch, b.Test.Mean)
+	epochs := "epochs"
+	if sum.Epochs == 1 {
+		epochs = "epoch"
+	}
+	fmt.Fprintf(e.stdout, "run %s: %d %s, %.0f s; best val mean IoU %.4f at epoch %d (test %.4f)\n",
+		sum.Dir, sum.Epochs, epochs, sum.Seconds, b.Val.Mean, b.BestEpoch, b.Test.Mean)
 	return nil
 }
