@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -198,6 +199,10 @@ func (o *trainOptions) run(ctx context.Context, e *env, _ []string) error {
 		return err
 	}
 	b := sum.Best
+	if e.global.JSON {
+		return json.NewEncoder(e.stdout).Encode(trainResult{Run: sum.Dir, Epochs: sum.Epochs, Seconds: sum.Seconds,
+			BestEpoch: b.BestEpoch, Val: b.Val, Test: b.Test, Model: filepath.Join(sum.Dir, orchestrator.ModelFile)})
+	}
 	epochs := "epochs"
 	if sum.Epochs == 1 {
 		epochs = "epoch"
@@ -205,4 +210,16 @@ func (o *trainOptions) run(ctx context.Context, e *env, _ []string) error {
 	fmt.Fprintf(e.stdout, "run %s: %d %s, %.0f s; best val mean IoU %.4f at epoch %d (test %.4f)\n",
 		sum.Dir, sum.Epochs, epochs, sum.Seconds, b.Val.Mean, b.BestEpoch, b.Test.Mean)
 	return nil
+}
+
+// trainResult is what train prints with --json; the names are stable for
+// scripts.
+type trainResult struct {
+	Run       string                `json:"run"`
+	Epochs    int                   `json:"epochs"` // completed epochs
+	Seconds   float64               `json:"seconds"`
+	BestEpoch int                   `json:"best_epoch"`
+	Val       orchestrator.SplitIoU `json:"val"` // of the best checkpoint
+	Test      orchestrator.SplitIoU `json:"test"`
+	Model     string                `json:"model"` // the best checkpoint, exported
 }

@@ -148,3 +148,26 @@ func TestTrainCommand(t *testing.T) {
 		t.Errorf("trainCommand = %q, want %q", got, want)
 	}
 }
+
+// TestTrainJSON trains a tiny run through the command line and reads the
+// summary that --json prints.
+func TestTrainJSON(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := runArgs(context.Background(), "--json", "--quiet", "--threads", "1", "train", "--objective", "ce",
+		"--size", "16", "--epochs", "1", "--landscape", "0", "--energy-channels", "4", "--unary-channels", "4",
+		"--unary-depth", "2", "--out", dir)
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var got trainResult
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, r.stdout)
+	}
+	if got.Run != dir || got.Epochs != 1 || got.BestEpoch != 1 || got.Val.Images == 0 ||
+		got.Model != filepath.Join(dir, "model.onnx") {
+		t.Fatalf("summary %+v", got)
+	}
+	if _, err := os.Stat(got.Model); err != nil {
+		t.Fatal(err)
+	}
+}
