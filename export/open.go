@@ -15,6 +15,12 @@ import (
 // MaxModelBytes bounds the size of an ONNX file Open reads.
 const MaxModelBytes = 1 << 30
 
+// MaxSize bounds the input side S that Parse accepts: the largest side
+// train's --size allows. Inference holds every image at S×S several times
+// over, so a crafted model declaring a huge side would exhaust memory.
+// infer --help states the limit.
+const MaxSize = 512
+
 // ErrNotSegmenter is returned by Parse for a valid ONNX model that is not an
 // egan-ort segmenter: it lacks the "image" input or the "mask" output, or
 // their shapes are not [N,3,S,S] and [N,1,S,S].
@@ -28,7 +34,8 @@ type Info struct {
 }
 
 // Parse decodes an ONNX model and checks that it has the interface of an
-// exported segmenter. name is used in errors.
+// exported segmenter, with an input side of at most MaxSize. name is used
+// in errors.
 func Parse(name string, model []byte) (*Info, error) {
 	var m onnxpb.ModelProto
 	if err := proto.Unmarshal(model, &m); err != nil {
@@ -50,6 +57,9 @@ func Parse(name string, model []byte) (*Info, error) {
 		out[2] != in[2] || out[3] != in[3] || in[0] != out[0] {
 		return nil, fmt.Errorf("%w: %s: input %v and output %v, want [N,3,S,S] and [N,1,S,S]",
 			ErrNotSegmenter, name, in, out)
+	}
+	if in[2] > MaxSize {
+		return nil, fmt.Errorf("export: %s: input side %d is above the limit of %d", name, in[2], MaxSize)
 	}
 	info := &Info{Size: int(in[2]), Metadata: map[string]string{}}
 	if in[0] > 0 {

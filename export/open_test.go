@@ -4,10 +4,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/egan-ort/egan-ort/langevin"
 	"github.com/egan-ort/egan-ort/models"
+	"github.com/egan-ort/egan-ort/onnxpb"
 	"github.com/egan-ort/egan-ort/ort"
 )
 
@@ -84,4 +88,49 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted with info %+v", info)
 		}
 	})
+}
+
+// TestOpenRefusesLargeSide opens a model that declares an input side above
+// MaxSize: it must be refused before anything is sized by it, naming the
+// file, the side and the limit.
+func TestOpenRefusesLargeSide(t *testing.T) {
+	e := trainedLike(t, models.EnergyConfig{Channels: 4, Depth: 2})
+	g, err := Build(e, stats, langevin.DefaultConfig(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m onnxpb.ModelProto
+	if err := proto.Unmarshal(g.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	const side = 20000
+	for _, v := range append(m.GetGraph().GetInput(), m.GetGraph().GetOutput()...) {
+		if v.GetName() != Input && v.GetName() != Output {
+			continue
+		}
+		for _, d := range v.GetType().GetTensorType().GetShape().GetDim()[2:] {
+			d.Value = &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: side}
+		}
+	}
+	b, err := proto.Marshal(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse("huge", b); err == nil {
+		t.Errorf("Parse accepted an input side of %d", side)
+	}
+	path := filepath.Join(t.TempDir(), "huge.onnx")
+	if err := WriteFile(path, b); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path, ort.Options{Threads: 1})
+	if err == nil {
+		s.Destroy()
+		t.Fatalf("Open(%s) with input side %d: accepted", path, side)
+	}
+	for _, want := range []string{path, "20000", "limit of 512"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Open error %q does not mention %q", err, want)
+		}
+	}
 }

@@ -51,9 +51,12 @@ whose aspect ratio differs from its image's by more than 5% is refused.
 
 Every image and mask is decoded and checked before anything is written, so
 a bad input stops infer with nothing written; each output file is written
-under a temporary name and renamed, so none is ever half written. Images
-above --max-pixels are refused before decoding. All images are held in
-memory at their own size until their outputs are written.`,
+under a temporary name and renamed, so none is ever half written.
+
+Limits: images above --max-pixels are refused before decoding, and a
+--model whose input side is above 512 (the largest train --size) is
+refused when it is opened. All images are held in memory at their own
+size until their outputs are written.`,
 	ort: true,
 	options: func(fs *pflag.FlagSet) options {
 		o := &inferOptions{}
