@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// markdown returns README.md: the summary table first, then what the
+// markdown returns README.md: readmeMarker, the summary table, then what the
 // figures mean, the runs per group and their commands, and a section per
 // group with its table and the figures of each run.
 func (g *generator) markdown() string {
@@ -18,6 +18,7 @@ func (g *generator) markdown() string {
 	}
 	groups := GroupRuns(runs)
 
+	b.WriteString(readmeMarker + "\n\n")
 	fmt.Fprintf(&b, "# Study report\n\n%s in %s of objective and preset, each run counted with its "+
 		"best-on-val checkpoint.\n\n", plural(len(runs), "run"), plural(len(groups), "group"))
 	b.WriteString("## Summary\n\n")

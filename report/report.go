@@ -3,6 +3,8 @@ package report
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path"
@@ -17,6 +19,15 @@ import (
 // ReadmeFile is the markdown file that Generate writes into its output
 // directory.
 const ReadmeFile = "README.md"
+
+// readmeMarker is the first line of every README.md that Generate writes:
+// it tells a report, which Generate may replace, from a README.md of
+// someone else's, which it must not.
+const readmeMarker = "<!-- written by egan-ort report; the next report into this directory replaces it -->"
+
+// ErrForeignReadme is returned by Generate when its output directory holds
+// a README.md that does not open with the marker of a report.
+var ErrForeignReadme = errors.New("report: will not overwrite a README.md that egan-ort report did not write")
 
 // DefaultSamples is the number of images per split in a sample grid.
 const DefaultSamples = 6
@@ -66,30 +77,58 @@ type generator struct {
 
 // Generate reads the run directories runs and writes the study report into
 // outDir (created if needed): README.md and a folder of PNG figures per
-// run. A directory that is not a run is skipped with a warning, and named
-// in the report; Generate fails with an error wrapping ErrNoRuns when no
-// directory is a run. Every file is written under a temporary name and
-// renamed.
-func Generate(runs []string, outDir string, o Options) error {
+// run. It returns the directories that were runs, in the order given. A
+// directory that is not a run is skipped with a warning, and named in the
+// report; Generate fails with an error wrapping ErrNoRuns when no directory
+// is a run. It replaces a README.md in outDir only when an earlier report
+// wrote it, and fails with an error wrapping ErrForeignReadme, having
+// written nothing, otherwise. Every file is written under a temporary name
+// and renamed.
+func Generate(runs []string, outDir string, o Options) ([]string, error) {
 	g := &generator{out: outDir, o: o, log: o.Log, data: datasets{}}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
 	if o.Samples < 0 {
-		return fmt.Errorf("report: %d samples per split", o.Samples)
+		return nil, fmt.Errorf("report: %d samples per split", o.Samples)
+	}
+	readme := filepath.Join(outDir, ReadmeFile)
+	if err := checkReadme(readme); err != nil {
+		return nil, err
 	}
 	if err := g.load(runs); err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return fmt.Errorf("report: create output directory: %w", err)
+		return nil, fmt.Errorf("report: create output directory: %w", err)
 	}
-	for _, rr := range g.runs {
+	reported := make([]string, len(g.runs))
+	for i, rr := range g.runs {
 		if err := g.figures(rr); err != nil {
-			return err
+			return nil, err
 		}
+		reported[i] = rr.run.Dir
 	}
-	return writeFile(filepath.Join(outDir, ReadmeFile), []byte(g.markdown()))
+	return reported, writeFile(readme, []byte(g.markdown()))
+}
+
+// checkReadme returns nil when path does not exist or opens with
+// readmeMarker, and an error wrapping ErrForeignReadme otherwise.
+func checkReadme(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	defer f.Close()
+	head := make([]byte, len(readmeMarker))
+	n, _ := io.ReadFull(f, head) // a directory or a short file reads short
+	if string(head[:n]) != readmeMarker {
+		return fmt.Errorf("%w: %s (remove it or choose another output directory)", ErrForeignReadme, path)
+	}
+	return nil
 }
 
 // load reads the run directories, skipping those that are not runs.
@@ -99,12 +138,14 @@ func (g *generator) load(dirs []string) error {
 	for _, dir := range dirs {
 		r, err := LoadRun(dir)
 		if err != nil {
-			reason := strings.TrimPrefix(trimDir(err, dir), "report: ")
+			// The log and the error name dir as given; the report, which
+			// holds no machine paths, as displayDir does.
+			reason := strings.TrimPrefix(filesUnder(err, dir), "report: ")
 			if errors.Is(err, ErrNotRun) {
 				reason = "no checkpoint and no epoch in " + orchestrator.MetricsFile
 			}
 			g.log.Warn("report: skipping directory", "dir", dir, "err", reason)
-			g.skipped = append(g.skipped, displayDir(dir)+": "+reason)
+			g.skipped = append(g.skipped, displayDir(dir)+": "+strings.ReplaceAll(reason, dir, displayDir(dir)))
 			reasons = append(reasons, dir+": "+reason)
 			continue
 		}

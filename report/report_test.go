@@ -174,7 +174,7 @@ func generate(t *testing.T) (out, readme string) {
 		}
 		reportOut = filepath.Join(root, "report")
 		o := Options{Samples: DefaultSamples, ORT: ort.Options{Threads: 1}}
-		reportErr = Generate(dirs, reportOut, o)
+		_, reportErr = Generate(dirs, reportOut, o)
 	})
 	if reportErr != nil {
 		t.Fatal(reportErr)
@@ -422,7 +422,7 @@ func TestGenerateFigures(t *testing.T) {
 func TestGenerateNoRuns(t *testing.T) {
 	empty := t.TempDir()
 	out := filepath.Join(t.TempDir(), "report")
-	err := Generate([]string{empty, filepath.Join(empty, "missing")}, out, Options{})
+	_, err := Generate([]string{empty, filepath.Join(empty, "missing")}, out, Options{})
 	if !errors.Is(err, ErrNoRuns) || !strings.Contains(err.Error(), empty) {
 		t.Fatalf("Generate of no run: %v, want ErrNoRuns naming %s", err, empty)
 	}
@@ -436,7 +436,7 @@ func TestGenerateNoRuns(t *testing.T) {
 func TestGenerateWithoutSamples(t *testing.T) {
 	root := study(t)
 	out := t.TempDir()
-	if err := Generate([]string{filepath.Join(root, "runs", "ce-1")}, out, Options{}); err != nil {
+	if _, err := Generate([]string{filepath.Join(root, "runs", "ce-1")}, out, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(filepath.Join(out, ReadmeFile))

@@ -271,10 +271,14 @@ func (r *Run) Unfinished() bool {
 	return r.HasConfig && r.Result().Epochs < r.Config.Epochs
 }
 
-// trimDir shortens an error message that names files under dir to their
-// names relative to dir, and dir itself to displayDir(dir), so that the
-// report holds no machine paths.
+// filesUnder shortens an error message that names files under dir to
+// their names relative to dir; dir itself stays as given.
+func filesUnder(err error, dir string) string {
+	return strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
+}
+
+// trimDir is filesUnder with dir itself shortened to displayDir(dir), so
+// that the report holds no machine paths.
 func trimDir(err error, dir string) string {
-	s := strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
-	return strings.ReplaceAll(s, dir, displayDir(dir))
+	return strings.ReplaceAll(filesUnder(err, dir), dir, displayDir(dir))
 }

@@ -41,7 +41,11 @@ directory's parent or grandparent (where training usually ran).
 
 A run may be unfinished: what it lacks is left out and the report says so.
 A directory that holds neither a checkpoint nor an epoch in metrics.jsonl
-is skipped with a warning; report fails when no directory is a run.`,
+is skipped with a warning; report fails when no directory is a run.
+
+An existing --out/README.md is replaced only when an earlier report wrote
+it (its first line says so); any other README.md stops report before it
+writes anything.`,
 	ort: true,
 	options: func(fs *pflag.FlagSet) options {
 		o := &reportOptions{fs: fs}
@@ -138,14 +142,19 @@ func (o *reportOptions) run(ctx context.Context, e *env, _ []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := report.Generate(o.Runs, o.Out, ro); err != nil {
+	runs, err := report.Generate(o.Runs, o.Out, ro)
+	if err != nil {
 		return err
 	}
 	readme := filepath.Join(o.Out, report.ReadmeFile)
 	if e.global.JSON {
-		return json.NewEncoder(e.stdout).Encode(map[string]any{"report": readme, "runs": o.Runs})
+		return json.NewEncoder(e.stdout).Encode(map[string]any{"report": readme, "runs": runs})
 	}
-	fmt.Fprintf(e.stdout, "report of %d directories written to %s\n", len(o.Runs), readme)
+	dirs := "1 directory"
+	if len(runs) != 1 {
+		dirs = fmt.Sprintf("%d directories", len(runs))
+	}
+	fmt.Fprintf(e.stdout, "report of %s written to %s\n", dirs, readme)
 	return nil
 }
 

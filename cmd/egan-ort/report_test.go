@@ -80,6 +80,9 @@ func TestReportNoSamples(t *testing.T) {
 	if !strings.Contains(r.stderr, "skipping directory") || !strings.Contains(r.stderr, "notes") {
 		t.Errorf("no warning about the directory that is not a run:\n%s", r.stderr)
 	}
+	if want := "report of 2 directories written to "; !strings.HasPrefix(r.stdout, want) {
+		t.Errorf("stdout %q, want %q: the runs reported, not the directories given", r.stdout, want)
+	}
 	b, err := os.ReadFile(filepath.Join(out, "README.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +102,52 @@ func TestReportNoSamples(t *testing.T) {
 	}
 	if strings.Count(readme, "### mse-1") != 1 || strings.Contains(readme, "### report") {
 		t.Errorf("runs repeated or the report taken for a run:\n%s", readme)
+	}
+}
+
+// TestReportReadme reports into a directory whose README.md is someone
+// else's, then into one that holds an earlier report; the run directory
+// that does not exist is named as given.
+func TestReportReadme(t *testing.T) {
+	root := t.TempDir()
+	run := filepath.Join(root, "mse-1")
+	c := orchestrator.DefaultConfig("mse")
+	c.Epochs = 2
+	writeLogOnlyRun(t, run, c, 0.2, 0.5)
+	missing := filepath.Join(root, "nonexist")
+
+	out := filepath.Join(root, "project")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	theirs := []byte("# A project\n\nNot a report.\n")
+	readme := writeFile(t, out, "README.md", theirs)
+	r := runArgs(context.Background(), "report", "--no-samples", run, "-o", out)
+	if r.code != exitFailure || !strings.Contains(r.stderr, readme) ||
+		!strings.Contains(r.stderr, "did not write") {
+		t.Errorf("report into a foreign README.md: exit %d, stderr %q; want %d naming %s",
+			r.code, r.stderr, exitFailure, readme)
+	}
+	if b, _ := os.ReadFile(readme); string(b) != string(theirs) {
+		t.Errorf("the foreign README.md was replaced by:\n%s", b)
+	}
+	if got := listDir(t, out); len(got) != 1 {
+		t.Errorf("report refused but wrote %v", got)
+	}
+
+	// A report replaces its own README.md.
+	out = filepath.Join(root, "report")
+	for range 2 {
+		r = runArgs(context.Background(), "report", "--no-samples", run, missing, "-o", out)
+		if r.code != exitOK {
+			t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		if want := "report of 1 directory written to "; !strings.HasPrefix(r.stdout, want) {
+			t.Errorf("stdout %q, want %q", r.stdout, want)
+		}
+		if want := "stat " + missing + ": "; !strings.Contains(r.stderr, want) {
+			t.Errorf("the warning does not name %s as given (%q):\n%s", missing, want, r.stderr)
+		}
 	}
 }
 
