@@ -4,8 +4,10 @@
 //
 // # Tables
 //
-// Runs are grouped by objective and preset (Config.Objective and
-// Config.Preset, "" being the project's tuned defaults). Each run counts
+// Runs are grouped by objective, preset and dataset (Config.Objective,
+// Config.Preset, "" being the project's tuned defaults, and Config.Data, ""
+// being the synthetic dataset): runs of different datasets are never
+// averaged together. Each run counts
 // with its best-on-val checkpoint: the epoch e* = argmax_e IoU_val(e),
 // the first on ties, which is the checkpoint "best" that training keeps.
 // Over the n runs of a group (its seeds) a figure x is printed as

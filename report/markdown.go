@@ -19,8 +19,8 @@ func (g *generator) markdown() string {
 	groups := GroupRuns(runs)
 
 	b.WriteString(readmeMarker + "\n\n")
-	fmt.Fprintf(&b, "# Study report\n\n%s in %s of objective and preset, each run counted with its "+
-		"best-on-val checkpoint.\n\n", plural(len(runs), "run"), plural(len(groups), "group"))
+	fmt.Fprintf(&b, "# Study report\n\n%s in %s of objective, preset and dataset, each run counted "+
+		"with its best-on-val checkpoint.\n\n", plural(len(runs), "run"), plural(len(groups), "group"))
 	b.WriteString("## Summary\n\n")
 	summaryTable(&b, groups)
 	b.WriteString("\nIoU is the foreground intersection over union at threshold 0.5, in percent: " +
@@ -78,12 +78,9 @@ func (rr *runReport) markdown(b *strings.Builder) {
 	fmt.Fprintf(b, "Directory `%s`", displayDir(r.Dir))
 	if r.HasConfig {
 		c := r.Config
-		dataset := c.Data
-		if dataset == "" {
-			dataset = "synthetic"
-		}
 		fmt.Fprintf(b, "; objective %s, %s, data `%s` at %d×%d, seed %d, batch %d, T = %d.",
-			c.Objective, presetName(c.Preset), dataset, c.Size, c.Size, c.Seed, c.Batch, c.Langevin.Steps)
+			c.Objective, presetName(c.Preset), datasetName(c.Data), c.Size, c.Size, c.Seed, c.Batch,
+			c.Langevin.Steps)
 	} else {
 		b.WriteString(".")
 	}

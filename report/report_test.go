@@ -264,7 +264,7 @@ func TestGenerateTables(t *testing.T) {
 	summary := readme[strings.Index(readme, "## Summary"):]
 	summary = summary[:strings.Index(summary, "\n\n## ")]
 	lines := strings.Split(summary, "\n")
-	if !strings.HasPrefix(lines[2], "| objective | preset | runs | seeds |") {
+	if !strings.HasPrefix(lines[2], "| objective | preset | data | runs | seeds |") {
 		t.Fatalf("the summary does not open with its table:\n%s", summary)
 	}
 	if i := strings.Index(readme, "## Summary"); strings.Contains(readme[:i], "## ") {
@@ -287,7 +287,7 @@ func TestGenerateTables(t *testing.T) {
 		for _, r := range g.runs {
 			tr, va, te = append(tr, exp[r].train.Mean), append(va, exp[r].val.Mean), append(te, exp[r].test.Mean)
 		}
-		row := fmt.Sprintf("| %s | tuned defaults | %d | %s | %s | %s | %s |", g.objective, len(g.runs), g.seeds,
+		row := fmt.Sprintf("| %s | tuned defaults | horses | %d | %s | %s | %s | %s |", g.objective, len(g.runs), g.seeds,
 			pm(tr...), pm(va...), pm(te...))
 		at := strings.Index(summary, row)
 		if at < 0 {
@@ -331,8 +331,8 @@ func TestGenerateTables(t *testing.T) {
 	// Runs, seeds, commands, the skipped directory, the notes.
 	for _, want := range []string{
 		"4 runs in 2 groups",
-		"- wgan-gp (tuned defaults): 2 runs, seeds 1 and 2.",
-		"- ce (tuned defaults): 2 runs, seeds 1 and 2.",
+		"- wgan-gp (tuned defaults) on horses: 2 runs, seeds 1 and 2.",
+		"- ce (tuned defaults) on horses: 2 runs, seeds 1 and 2.",
 		"objective=wgan-gp batch=4 data=\"horses\"",
 		"`empty: no checkpoint and no epoch in metrics.jsonl`",
 		"relative to the run directory's grandparent",
@@ -496,6 +496,40 @@ func TestRunID(t *testing.T) {
 	want := []string{"run-1", "run-1-2", "x", "Run-1-3"}
 	if !slices.Equal(got, want) {
 		t.Errorf("runIDs %v, want %v", got, want)
+	}
+}
+
+// TestGroupRunsByDataset groups runs of one objective and preset on two
+// datasets: each dataset has its own group and summary row, never one
+// mean of both.
+func TestGroupRunsByDataset(t *testing.T) {
+	run := func(data string, seed uint64, val float64) *Run {
+		c := orchestrator.DefaultConfig("ce")
+		c.Data, c.Seed, c.Epochs = data, seed, 1
+		iou := orchestrator.SplitIoU{Mean: val, Global: val}
+		return &Run{Config: c, HasConfig: true, Epochs: []orchestrator.EpochRecord{
+			{Kind: "epoch", Epoch: 1, Train: iou, Val: iou, Test: iou}}}
+	}
+	groups := GroupRuns([]*Run{run("/data/horses", 1, 0.8), run("", 1, 0.2),
+		run("/data/horses/", 2, 0.6), run("", 2, 0.4)})
+	var got []string
+	for _, g := range groups {
+		got = append(got, fmt.Sprintf("%s: %d runs", g.Name(), len(g.Runs)))
+	}
+	want := []string{"ce (tuned defaults) on synthetic: 2 runs",
+		"ce (tuned defaults) on horses: 2 runs"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("groups %q, want %q", got, want)
+	}
+	var b strings.Builder
+	summaryTable(&b, groups)
+	for _, row := range []string{
+		"| ce | tuned defaults | synthetic | 2 | 1, 2 | 30.0 ± 14.1 |",
+		"| ce | tuned defaults | horses | 2 | 1, 2 | 70.0 ± 14.1 |",
+	} {
+		if !strings.Contains(b.String(), row) {
+			t.Errorf("summary lacks the row\n%s\nin\n%s", row, b.String())
+		}
 	}
 }
 

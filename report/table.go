@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,21 +12,41 @@ import (
 	"github.com/egan-ort/egan-ort/losses"
 )
 
-// Group is the runs of one objective and preset: the seeds of one
+// Group is the runs of one objective, preset and dataset: the seeds of one
 // experiment.
 type Group struct {
 	Objective string // "" when the runs' config is unknown
 	Preset    string // "" for the project's tuned defaults
+	Data      string // Config.Data, cleaned; "" for the synthetic dataset
 	Runs      []*Run
 }
 
-// Name returns the group's heading, e.g. "wgan-gp (paper preset)".
+// Name returns the group's heading, e.g. "wgan-gp (paper preset) on
+// weizmann_horse_32".
 func (g Group) Name() string {
 	obj := g.Objective
 	if obj == "" {
 		obj = "unknown objective"
 	}
-	return obj + " (" + presetName(g.Preset) + ")"
+	return obj + " (" + presetName(g.Preset) + ") on " + g.Dataset()
+}
+
+// Dataset names the group's dataset as the report shows it: "unknown"
+// when the runs' config is unknown, else as datasetName does.
+func (g Group) Dataset() string {
+	if g.Objective == "" {
+		return "unknown"
+	}
+	return datasetName(g.Data)
+}
+
+// datasetName names the dataset of Config.Data: "synthetic" for "", else
+// the folder as displayDir names a directory.
+func datasetName(data string) string {
+	if data == "" {
+		return "synthetic"
+	}
+	return displayDir(data)
 }
 
 func presetName(p string) string {
@@ -35,16 +56,22 @@ func presetName(p string) string {
 	return p + " preset"
 }
 
-// GroupRuns groups runs by objective and preset, in the order of
-// losses.Names, tuned defaults before presets; the runs of a group keep
-// their order.
+// GroupRuns groups runs by objective, preset and dataset, in the order of
+// losses.Names, tuned defaults before presets, the synthetic dataset
+// before folders; the runs of a group keep their order. Runs of different
+// datasets are never averaged together: their IoUs do not compare.
 func GroupRuns(runs []*Run) []Group {
 	var groups []Group
 	for _, r := range runs {
-		obj, preset := r.Config.Objective, r.Config.Preset
-		i := slices.IndexFunc(groups, func(g Group) bool { return g.Objective == obj && g.Preset == preset })
+		obj, preset, dataset := r.Config.Objective, r.Config.Preset, r.Config.Data
+		if dataset != "" {
+			dataset = filepath.Clean(dataset)
+		}
+		i := slices.IndexFunc(groups, func(g Group) bool {
+			return g.Objective == obj && g.Preset == preset && g.Data == dataset
+		})
 		if i < 0 {
-			groups = append(groups, Group{Objective: obj, Preset: preset})
+			groups = append(groups, Group{Objective: obj, Preset: preset, Data: dataset})
 			i = len(groups) - 1
 		}
 		groups[i].Runs = append(groups[i].Runs, r)
@@ -57,7 +84,8 @@ func GroupRuns(runs []*Run) []Group {
 	}
 	slices.SortStableFunc(groups, func(a, b Group) int {
 		return cmp.Or(cmp.Compare(rank(a.Objective), rank(b.Objective)),
-			cmp.Compare(a.Objective, b.Objective), cmp.Compare(a.Preset, b.Preset))
+			cmp.Compare(a.Objective, b.Objective), cmp.Compare(a.Preset, b.Preset),
+			cmp.Compare(a.Data, b.Data))
 	})
 	return groups
 }
@@ -203,19 +231,24 @@ func (t table) row(cells ...string) {
 	t.b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 }
 
-// summaryTable writes one row per group: its runs and seeds, then the
-// mean ± std over its runs of the best-on-val figures.
+// tableCell escapes free text, such as a dataset's folder name, for a
+// cell.
+func tableCell(s string) string { return strings.ReplaceAll(mdEscape(s), "|", `\|`) }
+
+// summaryTable writes one row per group: its dataset, runs and seeds, then
+// the mean ± std over its runs of the best-on-val figures.
 func summaryTable(b *strings.Builder, groups []Group) {
 	t := table{b}
-	t.header(2, "objective", "preset", "runs", "seeds", "train IoU %", "val IoU %", "test IoU %",
-		"global IoU % (train / val / test)", "epochs", "wall time")
+	t.header(3, "objective", "preset", "data", "runs", "seeds", "train IoU %", "val IoU %",
+		"test IoU %", "global IoU % (train / val / test)", "epochs", "wall time")
 	for _, g := range groups {
 		rs := results(g.Runs)
 		obj := g.Objective
 		if obj == "" {
 			obj = "unknown"
 		}
-		t.row(obj, presetName(g.Preset), strconv.Itoa(len(g.Runs)), seedList(g),
+		t.row(obj, presetName(g.Preset), tableCell(g.Dataset()), strconv.Itoa(len(g.Runs)),
+			seedList(g),
 			pctMeanStd(column(rs, func(r Result) float64 { return r.Train.Mean })),
 			pctMeanStd(column(rs, func(r Result) float64 { return r.Val.Mean })),
 			pctMeanStd(column(rs, func(r Result) float64 { return r.Test.Mean })),

@@ -25,10 +25,12 @@ and a folder of PNG figures per run. Runs are named with --runs, as
 arguments, or both; '--runs runs/*' takes every directory the shell expands
 the pattern to, and a quoted pattern is expanded here.
 
-README.md opens with a table of every objective and preset: train, val and
-test mean IoU of each run's best-on-val checkpoint as mean +- std over the
-runs (the seeds), global IoU, epochs and wall time. Then come the commands
-that reproduce the runs and, per objective, a table of its runs and each
+README.md opens with a table of every objective, preset and dataset
+("synthetic" for the generated shapes): train, val and test mean IoU of
+each run's best-on-val checkpoint as mean +- std over the runs (the
+seeds), global IoU, epochs and wall time; runs of different datasets are
+never averaged together. Then come the commands that reproduce the runs
+and, per objective, preset and dataset, a table of its runs and each
 run's figures: IoU per epoch, the discriminator's scores of real and fake
 masks at the first and the last epoch, the loss landscapes of the cross
 entropy and of the adversarial loss at the first and the last epoch, and

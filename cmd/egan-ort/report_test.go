@@ -91,7 +91,7 @@ func TestReportNoSamples(t *testing.T) {
 	// Best val epochs 2 (50%) and 2 (70%): 60.0 ± 14.1; the second run is
 	// unfinished.
 	for _, want := range []string{
-		"| mse | tuned defaults | 2 | 1, 2 | 60.0 ± 14.1 | 60.0 ± 14.1 | 60.0 ± 14.1 | 60.0 / 60.0 / 60.0 | 2–3 of 3 |",
+		"| mse | tuned defaults | synthetic | 2 | 1, 2 | 60.0 ± 14.1 | 60.0 ± 14.1 | 60.0 ± 14.1 | 60.0 / 60.0 / 60.0 | 2–3 of 3 |",
 		"egan-ort train --objective mse --epochs 3 -o ",
 		"egan-ort train --objective mse --epochs 3 --seed 2 -o ",
 		"notes: no checkpoint and no epoch in metrics.jsonl",
