@@ -32,16 +32,24 @@ var (
 )
 
 // Candidates returns, in the order Init tries them, the paths where ORT's
-// library may be: explicit (the --ort-lib flag) when non-empty, then
-// $ONNXRUNTIME_SHARED_LIBRARY_PATH, then third_party/ort/ in the repository
-// that holds the working directory or the executable, then beside the
-// executable.
+// library may be. A path the user chose, explicit (the --ort-lib flag)
+// when non-empty, else $ONNXRUNTIME_SHARED_LIBRARY_PATH when set, is the
+// only candidate, a directory standing for the library file inside it:
+// falling back silently would hide a typo. Without one they are
+// third_party/ort/ in the repository that holds the working directory or
+// the executable, then beside the executable.
 func Candidates(explicit string) []string {
+	if explicit == "" {
+		explicit = os.Getenv(EnvLibraryPath)
+	}
+	if explicit != "" {
+		if st, err := os.Stat(explicit); err == nil && st.IsDir() {
+			explicit = filepath.Join(explicit, libName)
+		}
+		return []string{explicit}
+	}
 	var paths []string
 	add := func(p string) {
-		if p == "" {
-			return
-		}
 		for _, q := range paths {
 			if q == p {
 				return
@@ -49,12 +57,6 @@ func Candidates(explicit string) []string {
 		}
 		paths = append(paths, p)
 	}
-	if explicit != "" {
-		// An explicit choice is the only candidate: falling back silently
-		// would hide a typo in --ort-lib.
-		return []string{explicit}
-	}
-	add(os.Getenv(EnvLibraryPath))
 	var starts []string
 	if wd, err := os.Getwd(); err == nil {
 		starts = append(starts, wd)
@@ -80,14 +82,11 @@ func Candidates(explicit string) []string {
 
 // Find returns the first of Candidates(explicit) that is a file, made
 // absolute so that the dynamic loader opens that file and does not search
-// its own path for a bare name. An explicit directory stands for the
-// library file inside it. Find loads nothing; when no candidate exists it
-// returns an error wrapping ErrLibraryNotFound that lists the paths tried and
-// the install command.
+// its own path for a bare name. Find loads nothing; when no candidate
+// exists it returns an error wrapping ErrLibraryNotFound that lists the
+// paths tried, or says that $ONNXRUNTIME_SHARED_LIBRARY_PATH names
+// nothing, and gives the install command.
 func Find(explicit string) (string, error) {
-	if st, err := os.Stat(explicit); err == nil && st.IsDir() {
-		explicit = filepath.Join(explicit, libName)
-	}
 	cands := Candidates(explicit)
 	for _, p := range cands {
 		st, err := os.Stat(p)
@@ -98,6 +97,14 @@ func Find(explicit string) (string, error) {
 			p = abs
 		}
 		return p, nil
+	}
+	if env := os.Getenv(EnvLibraryPath); explicit == "" && env != "" {
+		what := "which does not exist"
+		if _, err := os.Stat(env); err == nil {
+			what = "which holds no " + libName
+		}
+		return "", fmt.Errorf("%w: $%s names %s, %s; correct or unset it, or install the library with: %s",
+			ErrLibraryNotFound, EnvLibraryPath, env, what, InstallHint)
 	}
 	return "", fmt.Errorf("%w; tried:\n  %s\ninstall it with: %s, or name it with --ort-lib or $%s",
 		ErrLibraryNotFound, strings.Join(cands, "\n  "), InstallHint, EnvLibraryPath)

@@ -183,6 +183,35 @@ func TestFind(t *testing.T) {
 			t.Errorf("Find(\"\") with $%s = %q: %q, %v", ort.EnvLibraryPath, lib, got, err)
 		}
 	})
+	t.Run("environment directory", func(t *testing.T) {
+		t.Setenv(ort.EnvLibraryPath, dir)
+		got, err := ort.Find("")
+		if err != nil || got != lib {
+			t.Errorf("Find(\"\") with $%s = %q: %q, %v; want %q", ort.EnvLibraryPath, dir, got, err, lib)
+		}
+	})
+	t.Run("environment names nothing", func(t *testing.T) {
+		// A variable that names nothing is an error, not a silent fall
+		// back to the installed library.
+		for env, why := range map[string]string{
+			missing:               "does not exist",
+			filepath.Dir(missing): "does not exist",
+			t.TempDir():           "holds no libonnxruntime.so.1",
+		} {
+			t.Setenv(ort.EnvLibraryPath, env)
+			got, err := ort.Find("")
+			if !errors.Is(err, ort.ErrLibraryNotFound) {
+				t.Errorf("Find(\"\") with $%s = %q: %q, %v; want ErrLibraryNotFound",
+					ort.EnvLibraryPath, env, got, err)
+				continue
+			}
+			for _, want := range []string{"$" + ort.EnvLibraryPath, env, why, ort.InstallHint} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+		}
+	})
 	t.Run("explicit missing", func(t *testing.T) {
 		// An explicit path is the only candidate: no silent fallback to
 		// the installed library.
