@@ -76,9 +76,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return reportError(ctx, stderr, false, "", &usageError{err: err})
 	}
 	rest := top.Args()
-	if *help || len(rest) == 0 {
+	if *help {
 		printHelp(stdout, top)
 		return exitOK
+	}
+	if len(rest) == 0 {
+		// No command is a bad command line: the help goes where usage
+		// errors go, and scripts see exit status 2.
+		printHelp(stderr, top)
+		return exitUsage
 	}
 	name := rest[0]
 	if name == "help" {

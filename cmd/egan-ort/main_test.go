@@ -55,19 +55,27 @@ func runChild(t *testing.T, env []string, args ...string) result {
 	return result{cmd.ProcessState.ExitCode(), out.String(), errb.String()}
 }
 
+// TestHelpListsCommands checks the help asked for, on stdout with exit
+// status 0, and the help of a command line without a command, a usage
+// error: on stderr with exit status 2.
 func TestHelpListsCommands(t *testing.T) {
-	for _, args := range [][]string{nil, {"--help"}, {"-h"}, {"help"}} {
+	for _, args := range [][]string{nil, {"--quiet"}, {"--help"}, {"-h"}, {"help"}} {
 		r := runArgs(context.Background(), args...)
-		if r.code != exitOK || r.stderr != "" {
-			t.Errorf("egan-ort %v: exit %d, stderr %q; want 0 and nothing", args, r.code, r.stderr)
+		help, other, code := r.stdout, r.stderr, exitOK
+		if len(args) == 0 || args[0] == "--quiet" {
+			help, other, code = r.stderr, r.stdout, exitUsage
+		}
+		if r.code != code || other != "" {
+			t.Errorf("egan-ort %v: exit %d, stdout %q, stderr %q; want %d and the help alone",
+				args, r.code, r.stdout, r.stderr, code)
 		}
 		for _, name := range []string{"train", "eval", "infer", "export", "report", "bench", "version"} {
-			if !regexp.MustCompile(`(?m)^  ` + name + ` +\S`).MatchString(r.stdout) {
-				t.Errorf("egan-ort %v does not list %s with a summary:\n%s", args, name, r.stdout)
+			if !regexp.MustCompile(`(?m)^  ` + name + ` +\S`).MatchString(help) {
+				t.Errorf("egan-ort %v does not list %s with a summary:\n%s", args, name, help)
 			}
 		}
 		for _, flag := range []string{"--ort-lib", "--device", "--threads", "--quiet", "--json"} {
-			if !strings.Contains(r.stdout, flag) {
+			if !strings.Contains(help, flag) {
 				t.Errorf("egan-ort %v does not list the global flag %s", args, flag)
 			}
 		}
@@ -198,6 +206,7 @@ func TestExitStatus(t *testing.T) {
 		want int
 	}{
 		{[]string{"--help"}, exitOK},
+		{nil, exitUsage},
 		{[]string{"nosuch"}, exitUsage},
 		{[]string{"train", "--epochs", "0"}, exitUsage},
 		{[]string{"version"}, exitOK},
