@@ -31,13 +31,15 @@ var cmdInfer = &command{
 	help: `
 Infer predicts a foreground mask for each IMAGE (PNG, JPEG or GIF, of any
 size and colour model) with checkpoint --checkpoint of the run directory
---run, or with an exported model --model FILE.onnx (egan-ort export). With
-neither it takes the newest run under runs/, where train writes when it is
-given no --out: the one whose last checkpoint was written last; and when
-there is none, the model built into egan-ort, trained on the 32x32
-Weizmann horses (its log line says how). Each image is resized to the model's size, segmented by the
-deterministic Langevin inference, and its mask resized back to the image's
-own size. For an image NAME.EXT infer writes, in --out:
+--run, or with an exported model --model FILE.onnx (egan-ort export), which
+holds one checkpoint, named in its metadata, so --checkpoint does not apply.
+With neither it takes the newest run under runs/, where train writes when
+it is given no --out: the one whose last checkpoint was written last; and
+when there is none, the model built into egan-ort, trained on the 32x32
+Weizmann horses (its log line says how). Each image is resized to the
+model's size, segmented by the deterministic Langevin inference, and its
+mask resized back to the image's own size. For an image NAME.EXT infer
+writes, in --out:
 
   NAME_mask.png     the mask: 255 where the probability is at least 0.5,
                     else 0; with --probabilities, the probability (0-255)
@@ -59,7 +61,7 @@ refused when it is opened. All images are held in memory at their own
 size until their outputs are written.`,
 	ort: true,
 	options: func(fs *pflag.FlagSet) options {
-		o := &inferOptions{}
+		o := &inferOptions{fs: fs}
 		o.addFlags(fs)
 		return o
 	},
@@ -75,6 +77,8 @@ const maxMaskAspectDiff = 0.05
 
 // inferOptions are infer's flags.
 type inferOptions struct {
+	fs *pflag.FlagSet
+
 	// The model: an exported ONNX file Model, or checkpoint Checkpoint of
 	// run directory Run ("" for the newest run under defaultRunsDir).
 	Model      string
@@ -111,6 +115,8 @@ func (o *inferOptions) check(_ *globalOptions, args []string) error {
 		return fmt.Errorf("--max-pixels %d: want at least 1", o.MaxPixels)
 	case o.Model != "" && o.Run != "":
 		return fmt.Errorf("--model and --run both name a model: give one")
+	case o.Model != "" && o.fs.Changed("checkpoint"):
+		return fmt.Errorf("--checkpoint chooses a run's checkpoint; --model %s holds one already", o.Model)
 	}
 	if err := checkCheckpointName(o.Checkpoint); err != nil {
 		return err
@@ -187,10 +193,11 @@ type inferImage struct {
 }
 
 // inferResult is what infer prints with --json; the names are stable for
-// scripts.
+// scripts. Checkpoint is the run's checkpoint used, or the one an exported
+// model's metadata names, left out when it names none.
 type inferResult struct {
 	Run        string        `json:"run"`
-	Checkpoint string        `json:"checkpoint"`
+	Checkpoint string        `json:"checkpoint,omitempty"`
 	Images     []*inferImage `json:"images"`
 	MeanIoU    *float64      `json:"mean_iou,omitempty"`
 	GlobalIoU  *float64      `json:"global_iou,omitempty"`
@@ -243,6 +250,9 @@ func (o *inferOptions) run(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	res := inferResult{Run: run, Checkpoint: o.Checkpoint, Images: images}
+	if op, ok := p.(onnxPredictor); ok {
+		res.Checkpoint = op.Info.Metadata["checkpoint"]
+	}
 	if acc.Count() > 0 {
 		mean, global := acc.Mean(), acc.Global()
 		res.MeanIoU, res.GlobalIoU = &mean, &global
@@ -321,8 +331,9 @@ func (o *inferOptions) openPredictor(e *env, run string, ortOpts ort.Options) (p
 			return nil, err
 		}
 		md := s.Info.Metadata
-		e.log.Info("model", "file", o.Model, "size", s.Info.Size, "objective", md["objective"],
-			"steps", md["steps"], "val_iou", md["val_mean_iou"], "test_iou", md["test_mean_iou"])
+		e.log.Info("model", "file", o.Model, "checkpoint", md["checkpoint"], "size", s.Info.Size,
+			"objective", md["objective"], "steps", md["steps"], "val_iou", md["val_mean_iou"],
+			"test_iou", md["test_mean_iou"])
 		return onnxPredictor{s}, nil
 	}
 	m, err := orchestrator.OpenModel(run, o.Checkpoint, ortOpts)

@@ -19,8 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/egan-ort/egan-ort/data"
 	"github.com/egan-ort/egan-ort/export"
+	"github.com/egan-ort/egan-ort/onnxpb"
 	"github.com/egan-ort/egan-ort/ort"
 )
 
@@ -438,6 +441,53 @@ func TestInferExportedModel(t *testing.T) {
 	r := runArgs(context.Background(), "infer", "--model", bad, "-o", t.TempDir(), paths[0])
 	if r.code != exitFailure || !strings.Contains(r.stderr, bad) {
 		t.Fatalf("infer --model with a bad file: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestInferModelCheckpoint checks the checkpoint that infer --json --model
+// reports: the one the file's metadata names, none when it names none; and
+// that --checkpoint, which cannot choose within a file, is refused.
+func TestInferModelCheckpoint(t *testing.T) {
+	run := trainTiny(t)
+	dir := t.TempDir()
+	img := writeFile(t, dir, "x.png", mustPNG(t, image.NewRGBA(image.Rect(0, 0, 20, 10))))
+	model := filepath.Join(dir, "last.onnx")
+	r := runArgs(context.Background(), "export", "--run", run, "--checkpoint", "last", "-o", model)
+	if r.code != exitOK {
+		t.Fatalf("export: exit %d\n%s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m onnxpb.ModelProto
+	if err := proto.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	m.MetadataProps = slices.DeleteFunc(m.MetadataProps, func(p *onnxpb.StringStringEntryProto) bool {
+		return p.GetKey() == "checkpoint"
+	})
+	if b, err = proto.Marshal(&m); err != nil {
+		t.Fatal(err)
+	}
+	unnamed := writeFile(t, dir, "unnamed.onnx", b)
+
+	for file, want := range map[string]string{model: `"checkpoint":"last"`, unnamed: ""} {
+		r := runArgs(context.Background(), "--json", "--quiet", "infer", "--model", file, "-o", t.TempDir(),
+			img)
+		if r.code != exitOK {
+			t.Fatalf("infer --model %s: exit %d\n%s", file, r.code, r.stderr)
+		}
+		if got := regexp.MustCompile(`"checkpoint":"[^"]*"`).FindString(r.stdout); got != want {
+			t.Errorf("infer --json --model %s prints %q, want %q:\n%s", file, got, want, r.stdout)
+		}
+	}
+
+	r = runArgs(context.Background(), "infer", "--model", model, "--checkpoint", "best", "-o", t.TempDir(),
+		img)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--checkpoint") {
+		t.Errorf("infer --model --checkpoint: exit %d, stderr %q; want %d naming --checkpoint",
+			r.code, r.stderr, exitUsage)
 	}
 }
 
