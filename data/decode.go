@@ -67,10 +67,11 @@ type LimitError struct {
 	Max   int64  // the limit in force
 }
 
-// Error returns "data: PATH: WHAT, above the limit of MAX (Limits.FIELD)".
+// Error returns "data: PATH: WHAT, above the limit of MAX". It names no
+// field of Limits: the text is for the user of a command, who knows its
+// flags, not Go's names.
 func (e *LimitError) Error() string {
-	return fmt.Sprintf("data: %s: %s, above the limit of %d (Limits.%s)",
-		e.Path, e.What, e.Max, e.Field)
+	return fmt.Sprintf("data: %s: %s, above the limit of %d", e.Path, e.What, e.Max)
 }
 
 // Unwrap returns ErrTooLarge or ErrTooMany.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -115,9 +116,10 @@ func TestDecodeLimit(t *testing.T) {
 			continue
 		}
 		var le *LimitError
-		if !errors.As(err, &le) || le.Field != "MaxPixels" ||
-			!strings.Contains(err.Error(), "Limits.MaxPixels") {
-			t.Errorf("%s: error %q is not a LimitError naming MaxPixels", tt.file, err)
+		want := ", above the limit of " + strconv.FormatInt(tt.lim.withDefaults().MaxPixels, 10)
+		if !errors.As(err, &le) || le.Field != "MaxPixels" || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("%s: error %q is not a LimitError of MaxPixels ending in %q (no Go field)",
+				tt.file, err, want)
 		}
 	}
 

@@ -185,7 +185,7 @@ func TestLoadLayouts(t *testing.T) {
 			wantErr: []string{"masks/a.png"}},
 		{name: "huge header", size: 8, is: ErrTooLarge,
 			files:   splitLayout(func(m map[string]any) { m["images/c.png"] = pngHeader(100000, 100000) }),
-			wantErr: []string{"images/c.png", "100000x100000", "Limits.MaxPixels"}},
+			wantErr: []string{"images/c.png", "100000x100000", "above the limit of 50000000"}},
 		{name: "too many names", size: 8, lim: Limits{MaxFiles: 1}, is: ErrTooMany,
 			files: splitLayout(func(m map[string]any) { m["train.txt"] = "a\nb\n" })},
 		{name: "unknown layout", size: 8, files: map[string]any{"readme.txt": "hi"},
@@ -227,7 +227,7 @@ func TestLoadLayouts(t *testing.T) {
 			}),
 			wantErr: []string{"2 image/mask pairs, need at least 3"}},
 		{name: "horse db too many files", size: 6, lim: Limits{MaxFiles: 2}, is: ErrTooMany,
-			files: horseDBLayout(nil), wantErr: []string{"Limits.MaxFiles"}},
+			files: horseDBLayout(nil), wantErr: []string{"more than 2 entries, above the limit of 2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,7 +40,7 @@ func TestParseSplit(t *testing.T) {
 		{name: "control", in: "a\x00b\n", wantErr: "control character"},
 		{name: "bad utf8", in: "a\xffb\n", wantErr: "not valid UTF-8"},
 		{name: "long", in: strings.Repeat("a", maxSplitLine+1), wantErr: "longer than"},
-		{name: "too many", in: "a\nb\nc\n", max: 2, wantErr: "more than 2 names, above the limit of 2 (Limits.MaxFiles)"},
+		{name: "too many", in: "a\nb\nc\n", max: 2, wantErr: "more than 2 names, above the limit of 2"},
 		{name: "at the limit", in: "a\nb\n", max: 2, want: []string{"a", "b"}},
 	}
 	for _, tt := range tests {

@@ -285,7 +285,7 @@ func TestInfer(t *testing.T) {
 			{"truncated", []string{good, truncated}, []string{truncated, "truncated"}},
 			{"directory", []string{good, dir}, []string{dir, "is a directory"}},
 			{"too large", []string{good, paths[6], "--max-pixels", "10000"},
-				[]string{paths[6], "300x200", "above the limit"}},
+				[]string{paths[6], "300x200", "above the limit of 10000", "--max-pixels sets that limit"}},
 			{"mask of another aspect", []string{good, "--mask", square}, []string{square, good, "aspect"}},
 			{"bad mask", []string{good, "--mask", truncated}, []string{truncated, "truncated"}},
 		}

@@ -23,6 +23,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/pflag"
+
+	"github.com/egan-ort/egan-ort/data"
 )
 
 // command is one subcommand: its help texts and how to make its options.
@@ -141,7 +143,24 @@ func runCommand(ctx context.Context, cmd *command, top *pflag.FlagSet, g *global
 	if err == nil {
 		err = opts.run(ctx, e, fs.Args())
 	}
-	return reportError(ctx, stderr, g.JSON, cmd.name, err)
+	return reportError(ctx, stderr, g.JSON, cmd.name, nameLimitFlag(err, fs))
+}
+
+// limitFlags maps the fields of data.Limits to the flags that set them.
+var limitFlags = map[string]string{"MaxPixels": "max-pixels"}
+
+// nameLimitFlag adds to an error of an input limit (data.LimitError) the
+// flag that sets the limit, when the command whose flags fs holds has one.
+// The data package names no flags: one limit is a flag of several commands.
+func nameLimitFlag(err error, fs *pflag.FlagSet) error {
+	var le *data.LimitError
+	if !errors.As(err, &le) {
+		return err
+	}
+	if name, ok := limitFlags[le.Field]; ok && fs.Lookup(name) != nil {
+		return fmt.Errorf("%w; --%s sets that limit", err, name)
+	}
+	return err
 }
 
 // globalFlags returns the global flags that cmd takes, taken from top so
