@@ -1,7 +1,9 @@
 package export
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -78,12 +80,17 @@ func Build(e *models.Energy, stats data.Stats, lc langevin.Config, o Options) (*
 }
 
 // WriteFile writes the model under a temporary name in the target folder
-// and renames it, so a failure never leaves a partial file at path.
+// and renames it, so a failure never leaves a partial file at path. It
+// creates no folder: one that does not exist is an error that says so.
 func WriteFile(path string, model []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".export-*.onnx.tmp")
 	if err != nil {
-		return fmt.Errorf("export: %w", err)
+		// The temporary name means nothing to the user; the folder does.
+		if _, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
+			return fmt.Errorf("export: write %s: the output folder %s does not exist", path, dir)
+		}
+		return fmt.Errorf("export: write %s: %w", path, err)
 	}
 	tmp := f.Name()
 	_, err = f.Write(model)

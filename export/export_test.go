@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -185,5 +186,23 @@ func TestDeterministic(t *testing.T) {
 	props := g1.Model().MetadataProps
 	if len(props) != 2 || props[0].GetKey() != "a" {
 		t.Fatalf("metadata %v", props)
+	}
+}
+
+// TestWriteFileMissingFolder writes into a folder that does not exist: the
+// error names the folder, not the temporary file, and nothing is created.
+func TestWriteFileMissingFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sub")
+	path := filepath.Join(dir, "m.onnx")
+	err := WriteFile(path, []byte("model"))
+	if err == nil {
+		t.Fatalf("WriteFile(%s) into a missing folder: no error", path)
+	}
+	want := "export: write " + path + ": the output folder " + dir + " does not exist"
+	if err.Error() != want {
+		t.Errorf("WriteFile error %q, want %q", err, want)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("WriteFile created %s: %v", dir, err)
 	}
 }
