@@ -21,6 +21,10 @@ const MaxModelBytes = 1 << 30
 // infer --help states the limit.
 const MaxSize = 512
 
+// MaxBatch bounds the fixed batch of a portable model that Parse accepts:
+// inference allocates the whole batch at once.
+const MaxBatch = 4096
+
 // ErrNotSegmenter is returned by Parse for a valid ONNX model that is not an
 // egan-ort segmenter: it lacks the "image" input or the "mask" output, or
 // their shapes are not [N,3,S,S] and [N,1,S,S].
@@ -60,6 +64,9 @@ func Parse(name string, model []byte) (*Info, error) {
 	}
 	if in[2] > MaxSize {
 		return nil, fmt.Errorf("export: %s: input side %d is above the limit of %d", name, in[2], MaxSize)
+	}
+	if in[0] > MaxBatch {
+		return nil, fmt.Errorf("export: %s: fixed batch %d is above the limit of %d", name, in[0], MaxBatch)
 	}
 	info := &Info{Size: int(in[2]), Metadata: map[string]string{}}
 	if in[0] > 0 {

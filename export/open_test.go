@@ -134,3 +134,30 @@ func TestOpenRefusesLargeSide(t *testing.T) {
 		}
 	}
 }
+
+// TestParseRefusesLargeBatch: a portable model whose fixed batch is huge is
+// refused before inference would allocate it.
+func TestParseRefusesLargeBatch(t *testing.T) {
+	e := trainedLike(t, models.EnergyConfig{Channels: 4, Depth: 2})
+	g, err := Build(e, stats, langevin.DefaultConfig(), Options{Portable: true, Batch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m onnxpb.ModelProto
+	if err := proto.Unmarshal(g.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range append(m.GetGraph().GetInput(), m.GetGraph().GetOutput()...) {
+		if v.GetName() == Input || v.GetName() == Output {
+			v.GetType().GetTensorType().GetShape().GetDim()[0].Value =
+				&onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: 1_000_000_000}
+		}
+	}
+	b, err := proto.Marshal(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse("wide", b); err == nil || !strings.Contains(err.Error(), "fixed batch 1000000000") {
+		t.Fatalf("Parse of a batch of 10⁹: %v", err)
+	}
+}
