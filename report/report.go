@@ -38,7 +38,12 @@ type Options struct {
 	// draws none. The grids run each run's best checkpoint with ONNX
 	// Runtime, which must have been initialised (ort.Init) before.
 	Samples int
-	ORT     ort.Options
+	// FiguresPerGroup, when positive, draws figures for only the first
+	// that many runs of each group (objective, preset and dataset), in the
+	// order given, to keep the report of a many-seed study small; the
+	// tables still cover every run.
+	FiguresPerGroup int
+	ORT             ort.Options
 	// Command, when not nil, returns the command line that reproduces a
 	// run of config c; the report lists them. When nil, the report lists
 	// the config fields that differ from the objective's defaults.
@@ -102,10 +107,24 @@ func Generate(runs []string, outDir string, o Options) ([]string, error) {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("report: create output directory: %w", err)
 	}
+	drawn := map[*Run]bool{}
+	if o.FiguresPerGroup > 0 {
+		var runs []*Run
+		for _, rr := range g.runs {
+			runs = append(runs, rr.run)
+		}
+		for _, gr := range GroupRuns(runs) {
+			for _, r := range gr.Runs[:min(len(gr.Runs), o.FiguresPerGroup)] {
+				drawn[r] = true
+			}
+		}
+	}
 	reported := make([]string, len(g.runs))
 	for i, rr := range g.runs {
-		if err := g.figures(rr); err != nil {
-			return nil, err
+		if o.FiguresPerGroup <= 0 || drawn[rr.run] {
+			if err := g.figures(rr); err != nil {
+				return nil, err
+			}
 		}
 		reported[i] = rr.run.Dir
 	}

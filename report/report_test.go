@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -610,5 +611,33 @@ func TestMarkdownEscape(t *testing.T) {
 	line := "![a](b.png)\n\n*" + got + "*\n"
 	if m := figureLink.FindStringSubmatch(line); m == nil || m[2] != got {
 		t.Errorf("figureLink does not take the escaped caption: %q", m)
+	}
+}
+
+// TestFiguresPerGroup draws the figures of the first run of each group
+// only, while the tables still cover every run.
+func TestFiguresPerGroup(t *testing.T) {
+	root := study(t)
+	var dirs []string
+	for _, name := range []string{"wgan-gp-1", "wgan-gp-2"} {
+		dirs = append(dirs, filepath.Join(root, "runs", name))
+	}
+	out := t.TempDir()
+	if _, err := Generate(dirs, out, Options{FiguresPerGroup: 1}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, ReadmeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	if !strings.Contains(readme, "](wgan-gp-1/iou.png)") || strings.Contains(readme, "](wgan-gp-2/") {
+		t.Errorf("want figures of wgan-gp-1 only:\n%s", readme)
+	}
+	if _, err := os.Stat(filepath.Join(out, "wgan-gp-2")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a folder of figures for wgan-gp-2: %v", err)
+	}
+	if !strings.Contains(readme, "[wgan-gp-2](#wgan-gp-2)") {
+		t.Errorf("the group's table lacks wgan-gp-2:\n%s", readme)
 	}
 }

@@ -58,11 +58,12 @@ writes anything.`,
 
 // reportOptions are report's flags.
 type reportOptions struct {
-	fs        *pflag.FlagSet
-	Runs      []string // run directories or patterns, then the arguments
-	Out       string   // report directory
-	Samples   int      // images per split in the sample grids
-	NoSamples bool
+	fs              *pflag.FlagSet
+	Runs            []string // run directories or patterns, then the arguments
+	Out             string   // report directory
+	Samples         int      // images per split in the sample grids
+	NoSamples       bool
+	FiguresPerGroup int
 }
 
 func (o *reportOptions) addFlags(fs *pflag.FlagSet) {
@@ -70,6 +71,8 @@ func (o *reportOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.Out, "out", "o", "", "`dir` for README.md and the figures (required)")
 	fs.IntVar(&o.Samples, "samples", report.DefaultSamples, "images per split in the sample grids")
 	fs.BoolVar(&o.NoSamples, "no-samples", false, "draw no sample grids (and load no ONNX Runtime)")
+	fs.IntVar(&o.FiguresPerGroup, "figures-per-group", 0,
+		"draw figures for the first `n` runs of each objective, preset and dataset only (0: every run)")
 }
 
 func (o *reportOptions) check(_ *globalOptions, args []string) error {
@@ -82,6 +85,9 @@ func (o *reportOptions) check(_ *globalOptions, args []string) error {
 	}
 	if o.Samples < 1 && !o.NoSamples {
 		return fmt.Errorf("--samples %d: want at least 1, or --no-samples", o.Samples)
+	}
+	if o.FiguresPerGroup < 0 {
+		return fmt.Errorf("--figures-per-group %d: want 0 (every run) or more", o.FiguresPerGroup)
 	}
 	if o.NoSamples && o.fs.Changed("samples") {
 		return fmt.Errorf("--samples and --no-samples contradict each other")
@@ -133,7 +139,7 @@ func expandRuns(runs []string) ([]string, error) {
 }
 
 func (o *reportOptions) run(ctx context.Context, e *env, _ []string) error {
-	ro := report.Options{Command: trainCommand, Log: e.log}
+	ro := report.Options{Command: trainCommand, Log: e.log, FiguresPerGroup: o.FiguresPerGroup}
 	if !o.NoSamples {
 		ortOpts, err := e.initORT()
 		if err != nil {
