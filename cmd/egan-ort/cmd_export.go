@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -90,6 +91,10 @@ func (o *exportOptions) run(_ context.Context, e *env, _ []string) error {
 	}
 	ops := export.OpHistogram(g.Model())
 	e.log.Info("exported", "file", o.out, "bytes", len(model), "portable", o.portable, "ops", fmt.Sprint(ops))
+	if e.global.JSON {
+		return json.NewEncoder(e.stdout).Encode(map[string]any{"model": o.out, "bytes": len(model),
+			"portable": o.portable, "ops": ops})
+	}
 	fmt.Fprintf(e.stdout, "%s (%d bytes)\n", o.out, len(model))
 	return nil
 }

@@ -414,15 +414,25 @@ func TestInferExportedModel(t *testing.T) {
 	}
 	for _, portable := range []bool{false, true} {
 		model := filepath.Join(t.TempDir(), "m.onnx")
-		args := []string{"export", "--run", run, "-o", model}
+		args := []string{"--json", "export", "--run", run, "-o", model}
 		if portable {
 			args = append(args, "--portable", "--batch", "2")
 		}
-		if r := runArgs(context.Background(), args...); r.code != exitOK {
+		r := runArgs(context.Background(), args...)
+		if r.code != exitOK {
 			t.Fatalf("export: exit %d\n%s", r.code, r.stderr)
 		}
+		var res struct {
+			Model    string         `json:"model"`
+			Portable bool           `json:"portable"`
+			Ops      map[string]int `json:"ops"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || res.Model != model ||
+			res.Portable != portable || res.Ops["Conv"] == 0 {
+			t.Fatalf("export --json printed %q (%v)", r.stdout, err)
+		}
 		out := filepath.Join(t.TempDir(), "out")
-		r := runArgs(context.Background(), append([]string{"infer", "--model", model, "--probabilities", "-o", out}, paths...)...)
+		r = runArgs(context.Background(), append([]string{"infer", "--model", model, "--probabilities", "-o", out}, paths...)...)
 		if r.code != exitOK {
 			t.Fatalf("infer --model: exit %d\n%s", r.code, r.stderr)
 		}
