@@ -79,12 +79,15 @@ func Train(ctx context.Context, c Config, o RunOptions) (*Summary, error) {
 		}
 		epochs, dataDir := c.Epochs, c.Data
 		c, st, savedCfg = saved.Config, saved, saved.Config
-		switch {
-		case epochs > c.Epochs:
-			c.Epochs = epochs // extend the run
-		case epochs > 0 && epochs < c.Epochs:
-			return nil, fmt.Errorf("orchestrator: resume %s: the run has %d epochs planned; --epochs %d can only extend it",
-				o.Dir, c.Epochs, epochs)
+		// --epochs sets the run's planned total: more to extend it, fewer
+		// to end an unfinished run early, but not at or below the epochs
+		// it has completed.
+		if epochs > 0 && epochs <= saved.Epoch && epochs != c.Epochs {
+			return nil, fmt.Errorf("orchestrator: resume %s: the run has completed %d epochs; --epochs %d must be more",
+				o.Dir, saved.Epoch, epochs)
+		}
+		if epochs > 0 {
+			c.Epochs = epochs
 		}
 		if dataDir != "" {
 			c.Data = dataDir // the same dataset, found at another path
@@ -123,8 +126,6 @@ func Train(ctx context.Context, c Config, o RunOptions) (*Summary, error) {
 		if st, err = t.Restore(o.Dir, LastCheckpoint, loader); err != nil {
 			return nil, err
 		}
-		c.Epochs = max(c.Epochs, t.Config.Epochs)
-		t.Config.Epochs = c.Epochs
 		log.Info("resumed", "dir", o.Dir, "epoch", st.Epoch, "step", st.Step)
 	} else {
 		st = State{Stats: stats, Layout: layout, BestVal: -1}

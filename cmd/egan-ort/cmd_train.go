@@ -37,8 +37,9 @@ The run directory (--out, default runs/OBJECTIVE-TIME) receives config.json,
 metrics.jsonl (per-step losses, per-epoch IoU of train, val and test), the
 checkpoints "last" (every epoch, and on Ctrl-C) and "best" (on val mean IoU).
 --resume RUN_DIR continues a run exactly where it stopped, with the run's
-own config: --epochs may extend it and --data points to its dataset at
-another path; other settings are refused. Ctrl-C saves a checkpoint and exits 130. A NaN or Inf in a loss
+own config: --epochs sets its total (above the epochs it has completed,
+to extend it or end it early) and --data points to its dataset at another
+path; other settings are refused. Ctrl-C saves a checkpoint and exits 130. A NaN or Inf in a loss
 or a parameter stops training with an error and keeps the last good
 checkpoint.
 
