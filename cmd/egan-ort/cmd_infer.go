@@ -107,7 +107,7 @@ func (o *inferOptions) check(_ *globalOptions, args []string) error {
 	case len(args) == 0:
 		return fmt.Errorf("no images given (want IMAGE...)")
 	case len(o.Masks) > 0 && len(o.Masks) != len(args):
-		return fmt.Errorf("--mask given %d times for %d images: give one per image, in the images' order",
+		return fmt.Errorf("--mask: %d given for %d images: give one per image, in the images' order",
 			len(o.Masks), len(args))
 	case o.Out == "":
 		return fmt.Errorf("--out is empty: want a directory")
@@ -420,6 +420,12 @@ func predict(ctx context.Context, p predictor, images []*inferImage) error {
 		}
 		for k, im := range part {
 			im.prob = append([]float32(nil), y[k*s*s:(k+1)*s*s]...)
+			for _, v := range im.prob {
+				if !(v >= 0 && v <= 1) {
+					return fmt.Errorf("predict %s: the model gave %g, not a probability in [0, 1] (nothing written)",
+						im.Path, v)
+				}
+			}
 		}
 	}
 	return nil

@@ -23,6 +23,7 @@ import (
 
 	"github.com/egan-ort/egan-ort/data"
 	"github.com/egan-ort/egan-ort/export"
+	"github.com/egan-ort/egan-ort/graphs"
 	"github.com/egan-ort/egan-ort/onnxpb"
 	"github.com/egan-ort/egan-ort/ort"
 )
@@ -317,7 +318,7 @@ func TestInfer(t *testing.T) {
 			want string
 		}{
 			{[]string{"infer"}, "no images given"},
-			{[]string{"infer", paths[0], paths[1], "--mask", paths[0]}, "--mask given 1 times for 2 images"},
+			{[]string{"infer", paths[0], paths[1], "--mask", paths[0]}, "--mask: 1 given for 2 images"},
 			{[]string{"infer", paths[0], "--checkpoint", "final"}, `--checkpoint "final"`},
 			{[]string{"infer", paths[0], filepath.Join(out, "rgb.jpg")}, "would both write"},
 			{[]string{"infer", paths[0], "-o", ""}, "--out is empty"},
@@ -521,5 +522,25 @@ func TestInferBuiltin(t *testing.T) {
 	if info, err := export.Parse("built-in", builtinModel); err != nil || info.Metadata["command"] == "" ||
 		info.Metadata["commit"] == "" || info.Metadata["test_mean_iou"] == "" {
 		t.Errorf("built-in model's metadata: %v, %v", info, err)
+	}
+}
+
+// TestInferRefusesNonProbabilities runs a model whose mask is NaN (0/0):
+// infer fails, naming the image, and writes nothing.
+func TestInferRefusesNonProbabilities(t *testing.T) {
+	const s = 16
+	g := graphs.New("nan_segmenter")
+	x := g.Input(export.Input, graphs.Batch, 3, s, s)
+	zero := g.Conv(x, g.Initializer("w", []int{1, 3, 1, 1}, make([]float64, 3)), nil, graphs.ConvOpts{})
+	g.Output(export.Output, g.Div(zero, zero))
+	model := writeFile(t, t.TempDir(), "nan.onnx", g.Bytes())
+	paths, _ := writeTestImages(t, t.TempDir())
+	out := filepath.Join(t.TempDir(), "out")
+	r := runArgs(context.Background(), "--threads", "1", "infer", "--model", model, "-o", out, paths[0])
+	if r.code != exitFailure || !strings.Contains(r.stderr, paths[0]) || !strings.Contains(r.stderr, "not a probability") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) > 0 {
+		t.Fatalf("wrote %v", entries)
 	}
 }
