@@ -171,6 +171,13 @@ func (o *reportOptions) run(ctx context.Context, e *env, _ []string) error {
 // differs from what the preset gives. Config fields without a flag are
 // not shown.
 func trainCommand(c orchestrator.Config) string {
+	// An absolute dataset path is shown relative to the working directory,
+	// where the commands are meant to be run, and holds no machine path.
+	if wd, err := os.Getwd(); err == nil && filepath.IsAbs(c.Data) {
+		if rel, err := filepath.Rel(wd, filepath.Clean(c.Data)); err == nil {
+			c.Data = rel
+		}
+	}
 	base := orchestrator.DefaultConfig(c.Objective)
 	args := []string{"egan-ort", "train", "--objective", shellWord(c.Objective)}
 	if base.ApplyPreset(c.Preset) == nil && c.Preset != "" {

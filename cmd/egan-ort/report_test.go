@@ -196,6 +196,14 @@ func TestTrainCommand(t *testing.T) {
 	if got := trainCommand(c); got != want {
 		t.Errorf("trainCommand = %q, want %q", got, want)
 	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Data = filepath.Join(filepath.Dir(wd), "x", "..", "horses")
+	if got := trainCommand(c); !strings.Contains(got, "--data ../horses ") {
+		t.Errorf("an absolute --data beside the working directory: %q", got)
+	}
 }
 
 // TestTrainJSON trains a tiny run through the command line and reads the
