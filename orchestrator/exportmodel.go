@@ -19,7 +19,8 @@ var Version = "dev"
 // Export returns the inference graph of checkpoint name of run directory dir
 // (see package export), with the run's facts in its metadata: objective,
 // steps, rate, input size, the checkpoint's val and test IoU, the egan-ort
-// version and the full config.
+// version and the full config. Extra keys in o.Metadata are added; one
+// that names a key of these, or is empty, is an error.
 func Export(dir, name string, o export.Options) (*graphs.Graph, error) {
 	e, st, err := loadEnergy(dir, name)
 	if err != nil {
@@ -52,6 +53,10 @@ func Export(dir, name string, o export.Options) (*graphs.Graph, error) {
 		"output":           "mask [N,1,H,W] float32 foreground probabilities; threshold 0.5",
 	}
 	for k, v := range o.Metadata {
+		if _, own := meta[k]; own || k == "" {
+			return nil, fmt.Errorf("orchestrator: export: metadata key %q is egan-ort's own or empty; "+
+				"extra keys must be new (own: objective, steps, rate, input_size, checkpoint, config, ...)", k)
+		}
 		meta[k] = v
 	}
 	o.Metadata = meta

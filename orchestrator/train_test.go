@@ -16,6 +16,7 @@ import (
 
 	"github.com/egan-ort/egan-ort/checkpoint"
 	"github.com/egan-ort/egan-ort/data"
+	"github.com/egan-ort/egan-ort/export"
 	"github.com/egan-ort/egan-ort/losses"
 	"github.com/egan-ort/egan-ort/models"
 	"github.com/egan-ort/egan-ort/ort"
@@ -410,6 +411,26 @@ func TestValidateNamesFlags(t *testing.T) {
 	for _, want := range []string{"--epochs", "--batch 1", "--shift -1", "--scale NaN", "--alpha", "--lr-ce"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+// TestExportMetadataKeys adds new metadata keys and refuses to override
+// egan-ort's own, which infer relies on.
+func TestExportMetadataKeys(t *testing.T) {
+	dir := t.TempDir()
+	c := tinyConfig("ce")
+	c.Epochs, c.Landscape = 1, 0
+	if _, err := Train(context.Background(), c, options(t, dir)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Export(dir, BestCheckpoint, export.Options{Metadata: map[string]string{"note": "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"input_size", "config", ""} {
+		_, err := Export(dir, BestCheckpoint, export.Options{Metadata: map[string]string{key: "64"}})
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", key)) {
+			t.Errorf("metadata key %q: %v", key, err)
 		}
 	}
 }

@@ -23,11 +23,11 @@ training split is inside the graph), output "mask" [N,1,H,W] foreground
 probabilities (threshold at 0.5), the trained weights as initializers and
 the T deterministic Langevin steps unrolled in the graph. Its
 metadata_props hold the objective, T, the rate, the input size, the
-checkpoint's val and test IoU, the egan-ort version and the run's config.
-The model declares opset 17 and IR version 8 and runs in any ONNX runtime.
+checkpoint's val and test IoU, the egan-ort version and the run's config;
+--metadata adds keys of its own (not these). The model declares opset 17 and IR version 8 and runs in any ONNX runtime.
 
 --portable restricts the graph to Conv, Add/Sub/Mul of same-shaped tensors,
-Sigmoid, Softplus, Concat and friends, which the pure-Go runtime
+Sigmoid and Softplus (no Concat), which the pure-Go runtime
 github.com/owulveryck/onnx-go runs; it fixes the batch to --batch and holds
 every broadcast constant at that size. A run trained with --clip cannot be
 exported portably.
