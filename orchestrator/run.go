@@ -142,7 +142,7 @@ func Train(ctx context.Context, c Config, o RunOptions) (*Summary, error) {
 	}
 	log.Info("run", "dir", o.Dir, "objective", c.Objective, "data", layout,
 		"train", splits.Train.Len(), "val", splits.Val.Len(), "test", splits.Test.Len(),
-		"energy_params", t.Energy.Params.Count(), "disc_params", discCount(t))
+		"energy_params", t.Energy.Params.Count(), "disc_params", discCount(t), "threads", o.ORT.Threads)
 
 	ml, err := openMetrics(o.Dir, st)
 	if err != nil {

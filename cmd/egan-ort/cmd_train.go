@@ -48,6 +48,10 @@ report (batch 10, T=5, delta=2, 300 epochs, lambda=10, omega=0.01, m=10, D
 rate 0.003, CE rate 0.001, adversarial rate 0.0003, no augmentation); flags
 given explicitly override the preset.
 
+Train runs ONNX Runtime with one intra-op thread unless --threads is given:
+its graphs are many small ops, and one thread trained 2.4 times faster than
+two on a 2-core machine. Two runs side by side use two cores.
+
 Limits: images above --max-pixels are refused before decoding, and a dataset
 of more than 100000 files is refused.`,
 	ort: true,
@@ -116,9 +120,14 @@ func bindConfig(fs *pflag.FlagSet, c *orchestrator.Config) {
 	fs.IntVar(&c.Landscape, "landscape", c.Landscape, "side of the loss-landscape grid recorded at the first and last epoch; 0 is off")
 }
 
-func (o *trainOptions) check(_ *globalOptions, args []string) error {
+func (o *trainOptions) check(g *globalOptions, args []string) error {
 	if len(args) > 0 {
 		return fmt.Errorf("unexpected argument %q (train takes flags only)", args[0])
+	}
+	if !o.fs.Changed("threads") {
+		// The training graphs are many small ops, on which ORT's thread
+		// pool costs more than further cores give back (docs/PERFORMANCE.md).
+		g.Threads = 1
 	}
 	if o.resume != "" {
 		if o.out != "" && o.out != o.resume {

@@ -42,7 +42,7 @@ func (g *globalOptions) ortFlags() *pflag.FlagSet {
 	fs.StringVar(&g.OrtLib, "ort-lib", "", "ONNX Runtime library `path` or its directory\n"+
 		"(default: $"+ort.EnvLibraryPath+", then third_party/ort/)")
 	fs.StringVar(&g.Device, "device", string(ort.CPU), "execution provider: cpu or cuda")
-	fs.IntVar(&g.Threads, "threads", ort.DefaultThreads(), "intra-op threads per ONNX Runtime session")
+	fs.IntVar(&g.Threads, "threads", ort.DefaultThreads(), "intra-op threads per ONNX Runtime session (train: 1 unless given)")
 	return fs
 }
 

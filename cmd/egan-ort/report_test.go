@@ -228,3 +228,33 @@ func TestTrainJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTrainThreads: train runs one ORT thread unless --threads is given.
+func TestTrainThreads(t *testing.T) {
+	for _, tc := range []struct {
+		flags []string
+		want  float64
+	}{{nil, 1}, {[]string{"--threads", "2"}, 2}} {
+		args := append([]string{"--json"}, tc.flags...)
+		args = append(args, "train", "--objective", "ce", "--size", "16", "--epochs", "1", "--landscape", "0",
+			"--energy-channels", "4", "--unary-channels", "4", "--unary-depth", "2",
+			"--out", filepath.Join(t.TempDir(), "run"))
+		r := runArgs(context.Background(), args...)
+		if r.code != exitOK {
+			t.Fatalf("%v: exit %d: %s", tc.flags, r.code, r.stderr)
+		}
+		found := false
+		for _, line := range strings.Split(r.stderr, "\n") {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "run" {
+				found = true
+				if rec["threads"] != tc.want {
+					t.Errorf("%v: threads %v, want %v", tc.flags, rec["threads"], tc.want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%v: no run record in\n%s", tc.flags, r.stderr)
+		}
+	}
+}
