@@ -368,15 +368,23 @@ func TestNewRunLeavesNothingBehind(t *testing.T) {
 	}
 }
 
-// TestResumeEpochs extends a finished run, which config.json then records,
-// and refuses --epochs at or below the epochs the run has completed.
-func TestResumeEpochs(t *testing.T) {
+// trainOneEpoch trains a tiny ce run for one epoch and returns its
+// directory.
+func trainOneEpoch(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	c := tinyConfig("ce")
 	c.Epochs, c.Landscape = 1, 0
 	if _, err := Train(context.Background(), c, options(t, dir)); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// TestResumeEpochs extends a finished run, which config.json then records,
+// and refuses --epochs at or below the epochs the run has completed.
+func TestResumeEpochs(t *testing.T) {
+	dir := trainOneEpoch(t)
 	o := options(t, dir)
 	o.Resume = true
 	sum, err := Train(context.Background(), Config{Epochs: 2}, o)
@@ -418,12 +426,7 @@ func TestValidateNamesFlags(t *testing.T) {
 // TestExportMetadataKeys adds new metadata keys and refuses to override
 // egan-ort's own, which infer relies on.
 func TestExportMetadataKeys(t *testing.T) {
-	dir := t.TempDir()
-	c := tinyConfig("ce")
-	c.Epochs, c.Landscape = 1, 0
-	if _, err := Train(context.Background(), c, options(t, dir)); err != nil {
-		t.Fatal(err)
-	}
+	dir := trainOneEpoch(t)
 	if _, err := Export(dir, BestCheckpoint, export.Options{Metadata: map[string]string{"note": "x"}}); err != nil {
 		t.Fatal(err)
 	}

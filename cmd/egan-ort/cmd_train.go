@@ -39,9 +39,9 @@ checkpoints "last" (every epoch, and on Ctrl-C) and "best" (on val mean IoU).
 --resume RUN_DIR continues a run exactly where it stopped, with the run's
 own config: --epochs sets its total (above the epochs it has completed,
 to extend it or end it early) and --data points to its dataset at another
-path; other settings are refused. Ctrl-C saves a checkpoint and exits 130. A NaN or Inf in a loss
-or a parameter stops training with an error and keeps the last good
-checkpoint.
+path; other settings are refused. Ctrl-C saves a checkpoint and exits 130.
+A NaN or Inf in a loss or a parameter stops training with an error and
+keeps the last good checkpoint.
 
 Every hyper-parameter has a flag. --preset paper selects Table 2 of the
 report (batch 10, T=5, delta=2, 300 epochs, lambda=10, omega=0.01, m=10, D
