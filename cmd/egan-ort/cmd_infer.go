@@ -57,8 +57,8 @@ under a temporary name and renamed, so none is ever half written.
 
 Limits: images above --max-pixels are refused before decoding, and a
 --model whose input side is above 512 (the largest train --size), or
-whose fixed batch is above 4096, is refused when it is opened. All images are held in memory at their own
-size until their outputs are written.`,
+whose fixed batch is above 4096, is refused when it is opened. All images
+are held in memory at their own size until their outputs are written.`,
 	ort: true,
 	options: func(fs *pflag.FlagSet) options {
 		o := &inferOptions{fs: fs}
