@@ -34,6 +34,9 @@ type Config struct {
 	Beta1  float64 `json:"beta1"`
 	Beta2  float64 `json:"beta2"`
 	DSteps int     `json:"d_steps"` // discriminator steps per batch
+	// LRSchedule scales the three rates per epoch: "constant" (or "", as in
+	// runs recorded before it existed) or "cosine" (see LRFactor).
+	LRSchedule string `json:"lr_schedule"`
 
 	Augment data.Augment `json:"augment"`
 	// EvalBatch is the batch of the evaluation unrolls.
@@ -46,24 +49,25 @@ type Config struct {
 // DefaultConfig returns the project's defaults for an objective.
 func DefaultConfig(objective string) Config {
 	return Config{
-		Objective: objective,
-		Size:      32,
-		Epochs:    100,
-		Batch:     10,
-		Seed:      1,
-		Energy:    models.DefaultEnergyConfig(),
-		Disc:      models.DefaultDiscConfig(),
-		Langevin:  langevin.DefaultConfig(),
-		Loss:      losses.DefaultConfig(),
-		LRDisc:    0.0003,
-		LRCE:      0.002,
-		LRAdv:     0.0003,
-		Beta1:     0.9,
-		Beta2:     0.999,
-		DSteps:    1,
-		Augment:   data.Augment{Flip: true, MaxShift: 2},
-		EvalBatch: 64,
-		Landscape: 13,
+		Objective:  objective,
+		Size:       32,
+		Epochs:     100,
+		Batch:      10,
+		Seed:       1,
+		Energy:     models.DefaultEnergyConfig(),
+		Disc:       models.DefaultDiscConfig(),
+		Langevin:   langevin.DefaultConfig(),
+		Loss:       losses.DefaultConfig(),
+		LRDisc:     0.0003,
+		LRCE:       0.002,
+		LRAdv:      0.0003,
+		Beta1:      0.9,
+		Beta2:      0.999,
+		DSteps:     1,
+		LRSchedule: "constant",
+		Augment:    data.Augment{Flip: true, MaxShift: 2},
+		EvalBatch:  64,
+		Landscape:  13,
 	}
 }
 
@@ -85,10 +89,28 @@ func (c *Config) ApplyPreset(name string) error {
 		c.Loss.Lambda, c.Loss.Omega, c.Loss.Margin = 10, 0.01, 10
 		c.LRDisc, c.LRCE, c.LRAdv = 0.003, 0.001, 0.0003
 		c.Beta1, c.Beta2 = 0.9, 0.999
+		c.LRSchedule = "constant"
 		c.Augment = data.Augment{}
 		return nil
 	}
 	return fmt.Errorf("orchestrator: unknown preset %q (want one of %v)", name, Presets)
+}
+
+// LRSchedules names the learning-rate schedules LRFactor knows.
+var LRSchedules = []string{"constant", "cosine"}
+
+// LRFactor is the factor by which the schedule scales every Adam rate during
+// epoch (1-based) of a run of c.Epochs epochs: 1 throughout for "constant";
+// for "cosine", ½(1 + cos(π(epoch−1)/Epochs)), from 1 at the first epoch
+// down to near 0 at the last (Loshchilov & Hutter's annealing without
+// restarts). The factor depends on the planned total, so extending a run
+// with --resume --epochs stretches the rest of its curve.
+func (c Config) LRFactor(epoch int) float64 {
+	if c.LRSchedule != "cosine" || c.Epochs < 1 {
+		return 1
+	}
+	e := min(max(epoch, 1), c.Epochs)
+	return 0.5 * (1 + math.Cos(math.Pi*float64(e-1)/float64(c.Epochs)))
 }
 
 // Validate checks the configuration before any work starts.
@@ -138,6 +160,9 @@ func (c Config) Validate() error {
 		if !(lr > 0) && !math.IsNaN(lr) {
 			errs = append(errs, fmt.Errorf("--%s must be > 0, got %g", name, lr))
 		}
+	}
+	if !slices.Contains(LRSchedules, c.LRSchedule) && c.LRSchedule != "" {
+		errs = append(errs, fmt.Errorf("--lr-schedule %q: want one of %v", c.LRSchedule, LRSchedules))
 	}
 	if !(c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1) {
 		errs = append(errs, fmt.Errorf("--beta1 %g and --beta2 %g: both must be in [0, 1)", c.Beta1, c.Beta2))

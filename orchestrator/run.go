@@ -203,6 +203,7 @@ func (r *runner) loop(ctx context.Context, synthetic bool) (*Summary, error) {
 	for st.Epoch < c.Epochs {
 		epoch := st.Epoch + 1
 		epochStart := time.Now()
+		r.t.ScheduleLR(epoch)
 		var scores epochScores
 		for {
 			// Stop cleanly between steps on a signal.

@@ -223,6 +223,7 @@ func sameTensors(t *testing.T, a, b []checkpoint.Tensor) {
 func TestResumeEqualsUninterrupted(t *testing.T) {
 	c := tinyConfig("wgan-gp")
 	c.Epochs = 3
+	c.LRSchedule = "cosine" // epoch 1's rate is the same for any total
 	whole := t.TempDir()
 	if _, err := Train(context.Background(), c, options(t, whole)); err != nil {
 		t.Fatal(err)
@@ -412,14 +413,55 @@ func TestValidateNamesFlags(t *testing.T) {
 	c.Epochs, c.Batch = 0, 1
 	c.Augment.MaxShift, c.Augment.Scale = -1, math.NaN()
 	c.Loss.Alpha, c.LRCE = math.Inf(1), math.Inf(1)
+	c.LRSchedule = "step"
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("accepted")
 	}
-	for _, want := range []string{"--epochs", "--batch 1", "--shift -1", "--scale NaN", "--alpha", "--lr-ce"} {
+	for _, want := range []string{"--epochs", "--batch 1", "--shift -1", "--scale NaN", "--alpha", "--lr-ce", "--lr-schedule \"step\""} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
+	}
+}
+
+// TestLRSchedule checks the cosine factors and that training uses them:
+// every Adam rate during epoch e is the configured rate times LRFactor(e).
+func TestLRSchedule(t *testing.T) {
+	c := DefaultConfig("logloss")
+	c.Epochs = 4
+	for e, want := range map[int]float64{1: 1, 2: 0.5 + 0.5*math.Sqrt(0.5), 3: 0.5, 4: 0.5 - 0.5*math.Sqrt(0.5)} {
+		if got := c.LRFactor(e); got != 1 {
+			t.Errorf("constant: factor %g at epoch %d, want 1", got, e)
+		}
+		c.LRSchedule = "cosine"
+		if got := c.LRFactor(e); math.Abs(got-want) > 1e-15 {
+			t.Errorf("cosine: factor %g at epoch %d, want %g", got, e, want)
+		}
+		c.LRSchedule = "constant"
+	}
+
+	c = tinyConfig("logloss")
+	c.Epochs, c.LRSchedule, c.Landscape = 3, "cosine", 0
+	o := options(t, t.TempDir())
+	perEpoch := int64(4) // 16 training images, batch 4
+	seen := 0
+	o.AfterStep = func(tr *Trainer, step int64) {
+		f := c.LRFactor(int((step-1)/perEpoch) + 1)
+		for _, a := range []struct{ got, want float64 }{
+			{tr.adamCE.LR, c.LRCE * f}, {tr.adamAdv.LR, c.LRAdv * f}, {tr.adamD.LR, c.LRDisc * f},
+		} {
+			if a.got != a.want {
+				t.Errorf("step %d: Adam rate %g, want %g", step, a.got, a.want)
+			}
+		}
+		seen++
+	}
+	if _, err := Train(context.Background(), c, o); err != nil {
+		t.Fatal(err)
+	}
+	if seen != 12 {
+		t.Errorf("%d steps seen, want 12", seen)
 	}
 }
 

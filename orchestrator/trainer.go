@@ -122,6 +122,20 @@ func (t *Trainer) Destroy() {
 	}
 }
 
+// ScheduleLR sets the three Adam rates for epoch (1-based): the configured
+// rates times Config.LRFactor(epoch).
+func (t *Trainer) ScheduleLR(epoch int) {
+	f := t.Config.LRFactor(epoch)
+	for _, a := range []struct {
+		adam *optim.Adam
+		lr   float64
+	}{{t.adamCE, t.Config.LRCE}, {t.adamAdv, t.Config.LRAdv}, {t.adamD, t.Config.LRDisc}} {
+		if a.adam != nil {
+			a.adam.LR = a.lr * f
+		}
+	}
+}
+
 // ORTTime returns the wall time spent inside ORT calls so far.
 func (t *Trainer) ORTTime() time.Duration { return t.ortTime + t.unroll.ORTTime() }
 
