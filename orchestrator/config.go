@@ -32,8 +32,11 @@ type Config struct {
 	LRCE   float64 `json:"lr_ce"`   // Adam rate of the generator's CE step
 	LRAdv  float64 `json:"lr_adv"`  // Adam rate of the generator's adversarial step
 	Beta1  float64 `json:"beta1"`
-	Beta2  float64 `json:"beta2"`
-	DSteps int     `json:"d_steps"` // discriminator steps per batch
+	// WeightDecay is the decoupled (AdamW) weight decay of the energy
+	// network's parameters in both generator steps; 0 is off.
+	WeightDecay float64 `json:"weight_decay"`
+	Beta2       float64 `json:"beta2"`
+	DSteps      int     `json:"d_steps"` // discriminator steps per batch
 	// LRSchedule scales the three rates per epoch: "constant" (or "", as in
 	// runs recorded before it existed) or "cosine" (see LRFactor).
 	LRSchedule string `json:"lr_schedule"`
@@ -89,7 +92,7 @@ func (c *Config) ApplyPreset(name string) error {
 		c.Loss.Lambda, c.Loss.Omega, c.Loss.Margin = 10, 0.01, 10
 		c.LRDisc, c.LRCE, c.LRAdv = 0.003, 0.001, 0.0003
 		c.Beta1, c.Beta2 = 0.9, 0.999
-		c.LRSchedule = "constant"
+		c.LRSchedule, c.WeightDecay = "constant", 0
 		c.Augment = data.Augment{}
 		return nil
 	}
@@ -137,6 +140,7 @@ func (c Config) Validate() error {
 		{"lambda", c.Loss.Lambda}, {"margin", c.Loss.Margin},
 		{"omega", c.Loss.Omega}, {"alpha", c.Loss.Alpha}, {"lr-disc", c.LRDisc}, {"lr-ce", c.LRCE},
 		{"lr-adv", c.LRAdv}, {"beta1", c.Beta1}, {"beta2", c.Beta2}, {"scale", c.Augment.Scale},
+		{"weight-decay", c.WeightDecay},
 		{"disc-slope", c.Disc.Slope},
 	} {
 		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
@@ -160,6 +164,9 @@ func (c Config) Validate() error {
 		if !(lr > 0) && !math.IsNaN(lr) {
 			errs = append(errs, fmt.Errorf("--%s must be > 0, got %g", name, lr))
 		}
+	}
+	if c.WeightDecay < 0 {
+		errs = append(errs, fmt.Errorf("--weight-decay must be ≥ 0, got %g", c.WeightDecay))
 	}
 	if !slices.Contains(LRSchedules, c.LRSchedule) && c.LRSchedule != "" {
 		errs = append(errs, fmt.Errorf("--lr-schedule %q: want one of %v", c.LRSchedule, LRSchedules))

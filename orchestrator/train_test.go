@@ -426,7 +426,8 @@ func TestValidateNamesFlags(t *testing.T) {
 }
 
 // TestLRSchedule checks the cosine factors and that training uses them:
-// every Adam rate during epoch e is the configured rate times LRFactor(e).
+// every Adam rate during epoch e is the configured rate times LRFactor(e);
+// --weight-decay reaches the generator's two Adams, not the discriminator's.
 func TestLRSchedule(t *testing.T) {
 	c := DefaultConfig("logloss")
 	c.Epochs = 4
@@ -442,7 +443,7 @@ func TestLRSchedule(t *testing.T) {
 	}
 
 	c = tinyConfig("logloss")
-	c.Epochs, c.LRSchedule, c.Landscape = 3, "cosine", 0
+	c.Epochs, c.LRSchedule, c.Landscape, c.WeightDecay = 3, "cosine", 0, 0.01
 	o := options(t, t.TempDir())
 	perEpoch := int64(4) // 16 training images, batch 4
 	seen := 0
@@ -454,6 +455,10 @@ func TestLRSchedule(t *testing.T) {
 			if a.got != a.want {
 				t.Errorf("step %d: Adam rate %g, want %g", step, a.got, a.want)
 			}
+		}
+		if tr.adamCE.WeightDecay != 0.01 || tr.adamAdv.WeightDecay != 0.01 || tr.adamD.WeightDecay != 0 {
+			t.Errorf("weight decay: CE %g, adversarial %g, D %g; want 0.01, 0.01, 0",
+				tr.adamCE.WeightDecay, tr.adamAdv.WeightDecay, tr.adamD.WeightDecay)
 		}
 		seen++
 	}

@@ -70,24 +70,24 @@ func NewTrainer(c Config, o ort.Options) (*Trainer, error) {
 	if t.unroll, err = langevin.New(t.Energy, c.Langevin, o); err != nil {
 		return nil, err
 	}
-	adam := func(ps *models.Params, lr float64) *optim.Adam {
+	adam := func(ps *models.Params, lr, wd float64) *optim.Adam {
 		cfg := optim.DefaultAdamConfig(lr)
-		cfg.Beta1, cfg.Beta2 = c.Beta1, c.Beta2
+		cfg.Beta1, cfg.Beta2, cfg.WeightDecay = c.Beta1, c.Beta2, wd
 		a, aerr := optim.NewAdam(ps.Sizes(), cfg)
 		if aerr != nil && err == nil {
 			err = aerr
 		}
 		return a
 	}
-	t.adamCE = adam(t.Energy.Params, c.LRCE)
+	t.adamCE = adam(t.Energy.Params, c.LRCE, c.WeightDecay)
 	t.gradE = t.Energy.Params.NewBuffers()
 	if obj.UsesDiscriminator() {
-		t.adamAdv = adam(t.Energy.Params, c.LRAdv)
+		t.adamAdv = adam(t.Energy.Params, c.LRAdv, c.WeightDecay)
 		if t.Disc, err = models.NewDisc(c.Disc, c.Size, c.Seed); err != nil {
 			t.Destroy()
 			return nil, err
 		}
-		t.adamD = adam(t.Disc.Params, c.LRDisc)
+		t.adamD = adam(t.Disc.Params, c.LRDisc, 0)
 		t.gradD = t.Disc.Params.NewBuffers()
 		mk := func(g func(*models.Disc) graphsGraph) *models.Program {
 			if err != nil {

@@ -101,6 +101,7 @@ func bindConfig(fs *pflag.FlagSet, c *orchestrator.Config) {
 	fs.Float64Var(&c.LRCE, "lr-ce", c.LRCE, "Adam learning rate of the generator's cross-entropy step")
 	fs.Float64Var(&c.LRAdv, "lr-adv", c.LRAdv, "Adam learning rate of the generator's adversarial step")
 	fs.StringVar(&c.LRSchedule, "lr-schedule", c.LRSchedule, "learning-rate schedule of all three rates: constant, or cosine (annealed to near 0 at the last epoch)")
+	fs.Float64Var(&c.WeightDecay, "weight-decay", c.WeightDecay, "decoupled (AdamW) weight decay of the energy network's parameters; 0 is off")
 	fs.Float64Var(&c.Beta1, "beta1", c.Beta1, "Adam beta1")
 	fs.Float64Var(&c.Beta2, "beta2", c.Beta2, "Adam beta2")
 	fs.IntVar(&c.DSteps, "d-steps", c.DSteps, "discriminator steps per batch")
