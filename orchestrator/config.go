@@ -80,7 +80,8 @@ var Presets = []string{"paper"}
 // ApplyPreset sets the values of a named preset. "paper" is Table 2 of the
 // report as DESIGN §4 reads it: batch 10, T = 5, δ = 2, 300 epochs, one D
 // step, λ = 10, ω = 0.01, m = 10, D rate 0.003, CE rate 0.001, adversarial
-// rate 0.0003, no augmentation.
+// rate 0.0003, no augmentation, constant rates, and the energy network of
+// the project's first defaults (unary net of 32 channels).
 func (c *Config) ApplyPreset(name string) error {
 	switch name {
 	case "":
@@ -94,6 +95,9 @@ func (c *Config) ApplyPreset(name string) error {
 		c.Beta1, c.Beta2 = 0.9, 0.999
 		c.LRSchedule, c.WeightDecay = "constant", 0
 		c.Augment = data.Augment{}
+		// The report gives no widths; the preset keeps the energy network
+		// its study runs were recorded with (a 32-channel unary net).
+		c.Energy = models.EnergyConfig{Channels: 32, Depth: 2, UnaryChannels: 32, UnaryDepth: 5, Prior: true}
 		return nil
 	}
 	return fmt.Errorf("orchestrator: unknown preset %q (want one of %v)", name, Presets)
