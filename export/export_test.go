@@ -119,6 +119,8 @@ func TestMatchesInference(t *testing.T) {
 		{"default_portable", def, langevin.DefaultConfig(), true, 2},
 		{"depth3", small, langevin.Config{Steps: 4, Rate: 1.5}, false, 2},
 		{"depth3_portable", small, langevin.Config{Steps: 4, Rate: 1.5}, true, 1},
+		{"dilated", models.EnergyConfig{Channels: 6, Depth: 4, Dilate: true, UnaryChannels: 5, UnaryDepth: 3}, langevin.Config{Steps: 3, Rate: 2}, false, 2},
+		{"dilated_portable", models.EnergyConfig{Channels: 6, Depth: 4, Dilate: true, Prior: true}, langevin.Config{Steps: 3, Rate: 2}, true, 2},
 		{"no_unary", models.EnergyConfig{Channels: 4, Depth: 2}, langevin.Config{Steps: 3, Rate: 2}, true, 2},
 		{"prior_only", models.EnergyConfig{Channels: 4, Depth: 2, Prior: true}, langevin.Config{Steps: 3, Rate: 2}, false, 2},
 		{"clip", small, langevin.Config{Steps: 3, Rate: 2, Clip: 0.3}, false, 2},

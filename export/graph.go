@@ -184,25 +184,26 @@ func (b *builder) pairGrad(x, y *graphs.Value, theta []*graphs.Value) *graphs.Va
 	depth := e.Config.Depth
 	last := e.Pair.List[len(e.Pair.List)-1]
 	dh := b.once("pair.dh_last", func(name string) *graphs.Value {
-		return b.field(name, last.Shape[1], onesInputGrad(last.Data, last.Shape[1], b.size))
+		d := e.Config.PairConv(depth - 1).Dilations[0]
+		return b.field(name, last.Shape[1], onesInputGrad(last.Data, last.Shape[1], b.size, d))
 	})
 	for i := depth - 1; i >= 1; i-- {
 		dz := g.Mul(dh, g.Sigmoid(zs[i-1]))
 		if i > 1 {
 			// Layer i's weight: theta holds wx, wy, b, then w, b per layer.
-			dh = g.ConvTranspose(dz, theta[3+2*(i-2)], models.PairConv, [2]int{})
+			dh = g.ConvTranspose(dz, theta[3+2*(i-2)], e.Config.PairConv(i-1), [2]int{})
 			continue
 		}
 		// The first layer's kernel for the mask.
-		return g.ConvTranspose(dz, theta[1], models.PairConv, [2]int{})
+		return g.ConvTranspose(dz, theta[1], e.Config.PairConv(0), [2]int{})
 	}
 	panic("export: pairwise net of depth < 2")
 }
 
 // onesInputGrad returns ∂(Σ_pixels conv(h, w))/∂h for the last pairwise layer
-// (w [1,c,3,3], padding 1) on s×s: Σ over the kernel taps that stay inside
-// the image, per channel and pixel ([c,s,s]).
-func onesInputGrad(w []float32, c, s int) []float64 {
+// (w [1,c,3,3], dilation and padding d) on s×s: Σ over the kernel taps that
+// stay inside the image, per channel and pixel ([c,s,s]).
+func onesInputGrad(w []float32, c, s, d int) []float64 {
 	out := make([]float64, c*s*s)
 	for ch := range c {
 		for p := range s {
@@ -210,8 +211,8 @@ func onesInputGrad(w []float32, c, s int) []float64 {
 				sum := 0.0
 				for a := range 3 {
 					for bb := range 3 {
-						// Output pixel (p−a+1, q−b+1) reads h[p, q] through tap (a, b).
-						if i, j := p-a+1, q-bb+1; i >= 0 && i < s && j >= 0 && j < s {
+						// Output pixel (p−(a−1)d, q−(b−1)d) reads h[p, q] through tap (a, b).
+						if i, j := p-(a-1)*d, q-(bb-1)*d; i >= 0 && i < s && j >= 0 && j < s {
 							sum += float64(w[(ch*3+a)*3+bb])
 						}
 					}

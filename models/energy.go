@@ -11,6 +11,7 @@ import (
 type EnergyConfig struct {
 	Channels      int  `json:"channels"`       // hidden channels of the pairwise net f
 	Depth         int  `json:"depth"`          // 3×3 convolutions in f (≥ 2)
+	Dilate        bool `json:"dilate"`         // f's dilations double per layer (1, 2, 4, …) instead of all 1
 	UnaryChannels int  `json:"unary_channels"` // hidden channels of the unary net U; 0 turns the unary term off
 	UnaryDepth    int  `json:"unary_depth"`    // convolutions in U (≥ 2); dilations 1, 2, 4, … then 1
 	Prior         bool `json:"prior"`          // learned per-pixel prior P in the unary term
@@ -159,27 +160,36 @@ func (e *Energy) BuildPair(g *graphs.Graph, x, y, u *graphs.Value, theta []*grap
 // ONNX runtimes mishandle along the channel axis), and with a gradient in Y
 // that is one 1-channel convolution instead of four channels and a slice.
 func (e *Energy) PairForward(g *graphs.Graph, x, y *graphs.Value, theta []*graphs.Value) (*graphs.Value, []*graphs.Value) {
-	z := g.Add(g.Conv(x, theta[0], theta[2], PairConv), g.Conv(y, theta[1], nil, PairConv))
+	c := e.Config
+	z := g.Add(g.Conv(x, theta[0], theta[2], c.PairConv(0)), g.Conv(y, theta[1], nil, c.PairConv(0)))
 	zs := []*graphs.Value{z}
 	h := g.Softplus(z)
 	p := theta[3:]
-	for i := 1; i < e.Config.Depth; i++ {
-		if i < e.Config.Depth-1 {
-			z := g.Conv(h, p[0], p[1], PairConv)
+	for i := 1; i < c.Depth; i++ {
+		if i < c.Depth-1 {
+			z := g.Conv(h, p[0], p[1], c.PairConv(i))
 			zs = append(zs, z)
 			h = g.Softplus(z)
 			p = p[2:]
 		} else {
-			h = g.Conv(h, p[0], nil, PairConv)
+			h = g.Conv(h, p[0], nil, c.PairConv(i))
 			p = p[1:]
 		}
 	}
 	return h, zs
 }
 
-// PairConv is the convolution of every layer of the pairwise net: 3×3,
-// stride 1, padding 1.
-var PairConv = graphs.ConvOpts{Pads: [4]int{1, 1, 1, 1}}
+// PairConv is the convolution of layer i (0-based) of the pairwise net: 3×3,
+// stride 1, dilation and padding 1, or 2^i with Dilate (a receptive field
+// of 2^(Depth+1) − 1 pixels instead of 2·Depth + 1). Any dilation keeps
+// ∂E/∂Y a chain of stride-1 convolutions with flipped kernels.
+func (c EnergyConfig) PairConv(i int) graphs.ConvOpts {
+	d := 1
+	if c.Dilate {
+		d = 1 << i
+	}
+	return graphs.ConvOpts{Pads: [4]int{d, d, d, d}, Dilations: [2]int{d, d}}
+}
 
 // BuildUnary adds U(X) + P [N,1,S,S] to g; theta are the values of e.Unary.
 func (e *Energy) BuildUnary(g *graphs.Graph, x *graphs.Value, theta []*graphs.Value) *graphs.Value {

@@ -112,6 +112,7 @@ func bindConfig(fs *pflag.FlagSet, c *orchestrator.Config) {
 
 	fs.IntVar(&c.Energy.Channels, "energy-channels", c.Energy.Channels, "channels of the energy's pairwise net")
 	fs.IntVar(&c.Energy.Depth, "energy-depth", c.Energy.Depth, "convolutions of the energy's pairwise net")
+	fs.BoolVar(&c.Energy.Dilate, "energy-dilate", c.Energy.Dilate, "dilations of the pairwise net double per layer (1, 2, 4, ...): a wider view of the mask")
 	fs.IntVar(&c.Energy.UnaryChannels, "unary-channels", c.Energy.UnaryChannels, "channels of the energy's unary net; 0 is off")
 	fs.IntVar(&c.Energy.UnaryDepth, "unary-depth", c.Energy.UnaryDepth, "convolutions of the energy's unary net")
 	fs.BoolVar(&c.Energy.Prior, "prior", c.Energy.Prior, "learned per-pixel prior in the energy's unary term")
