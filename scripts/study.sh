@@ -26,25 +26,34 @@ bin=$root/bin/egan-ort
 
 make -C "$root" --no-print-directory setup build >/dev/null
 
-# Expected duration, from a one-iteration benchmark of each objective.
-echo "study: measuring one training iteration per objective to estimate the duration..."
+# Expected duration, from a short benchmark of each objective: the runs still
+# to do (finished ones are skipped), at about 16 iterations an epoch (160
+# training images, batch 10) plus 15% for evaluating the three splits.
+echo "study: measuring training iterations per objective to estimate the duration..."
 bench=$("$bin" --json --quiet --threads "$threads" bench --iters 2 --warmup 1 --data "$data")
-est=$(python3 - "$bench" "$seeds" "$presets" "${EPOCHS:-}" "$jobs" <<'PY'
+todo=""
+for preset in $presets; do
+	for obj in $objectives; do
+		for seed in $seeds; do
+			[ -f "$runs/$preset/$obj-seed$seed/model.onnx" ] || todo+="$preset:$obj "
+		done
+	done
+done
+est=$(python3 - "$bench" "$todo" "${EPOCHS:-}" "$jobs" <<'PY'
 import json, sys
-rep = json.loads(sys.argv[1]); seeds = len(sys.argv[2].split()); presets = sys.argv[3].split()
-epochs_override, jobs = sys.argv[4], int(sys.argv[5])
-iters_per_epoch = {"paper": 16, "tuned": 16}   # 160 training images, batch 10
+rep = json.loads(sys.argv[1]); todo = sys.argv[2].split()
+epochs_override, jobs = sys.argv[3], int(sys.argv[4])
 epochs = {"paper": 300, "tuned": 100}
+ms = {r["objective"]: r["ms_per_iter"] for r in rep["results"]}
 total = 0.0
-for r in rep["results"]:
-    for p in presets:
-        e = int(epochs_override) if epochs_override else epochs[p]
-        # training plus about 15% for evaluation of the three splits per epoch
-        total += seeds * e * iters_per_epoch[p] * r["ms_per_iter"] / 1000 * 1.15
-print(f"{total / jobs / 3600:.1f}")
+for item in todo:
+    preset, obj = item.split(":")
+    e = int(epochs_override) if epochs_override else epochs[preset]
+    total += e * 16 * ms[obj] / 1000 * 1.15
+print(f"{len(todo)} runs to do, about {total / jobs / 3600:.1f} h")
 PY
 )
-echo "study: expected duration about ${est} h on this machine ($jobs run(s) at a time, $threads threads each)"
+echo "study: $est on this machine ($jobs run(s) at a time, $threads threads each)"
 
 run_one() {
 	local obj=$1 preset=$2 seed=$3
