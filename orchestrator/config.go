@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -37,8 +38,8 @@ type Config struct {
 	WeightDecay float64 `json:"weight_decay"`
 	Beta2       float64 `json:"beta2"`
 	DSteps      int     `json:"d_steps"` // discriminator steps per batch
-	// LRSchedule scales the three rates per epoch: "constant" (or "", as in
-	// runs recorded before it existed) or "cosine" (see LRFactor).
+	// LRSchedule scales the three rates per epoch: "constant" or "cosine"
+	// (see LRFactor).
 	LRSchedule string `json:"lr_schedule"`
 
 	Augment data.Augment `json:"augment"`
@@ -47,6 +48,19 @@ type Config struct {
 	// Landscape is the side of the loss-landscape grid recorded at the
 	// first and the last epoch; 0 records none.
 	Landscape int `json:"landscape"`
+}
+
+// UnmarshalJSON decodes a config as recorded, reading the learning-rate
+// schedule of runs recorded before it existed as "constant".
+func (c *Config) UnmarshalJSON(b []byte) error {
+	type recorded Config // without this method
+	if err := json.Unmarshal(b, (*recorded)(c)); err != nil {
+		return err
+	}
+	if c.LRSchedule == "" {
+		c.LRSchedule = "constant"
+	}
+	return nil
 }
 
 // DefaultConfig returns the project's defaults for an objective.

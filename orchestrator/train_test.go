@@ -470,6 +470,28 @@ func TestLRSchedule(t *testing.T) {
 	}
 }
 
+// TestOldConfigSchedule reads a config recorded before --lr-schedule
+// existed as one with the constant schedule, which it trained with.
+func TestOldConfigSchedule(t *testing.T) {
+	b, err := json.Marshal(DefaultConfig("ce"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "lr_schedule")
+	b, _ = json.Marshal(m)
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c != DefaultConfig("ce") {
+		t.Errorf("decoded %+v, want the defaults", c)
+	}
+}
+
 // TestExportMetadataKeys adds new metadata keys and refuses to override
 // egan-ort's own, which infer relies on.
 func TestExportMetadataKeys(t *testing.T) {
