@@ -25,8 +25,9 @@ var cmdBench = &command{
 	summary: "measure the cost of every part of a training step, and of inference",
 	help: `
 Bench runs --iters training iterations (after --warmup ones) of each
-objective at --size and --batch with the default networks, on the synthetic
-dataset or on --data, and reports per objective:
+objective at --size and --batch with the default networks and settings (or
+those of --preset), on the synthetic dataset or on --data, and reports per
+objective:
 
   ms/iter, images/s     the wall time of one training iteration
   ort, optim, loss,     the split of that time: inside ONNX Runtime calls,
@@ -51,13 +52,14 @@ depend on the machine and on what else runs on it.`,
 		fs.IntVar(&o.iters, "iters", 10, "timed iterations per objective")
 		fs.IntVar(&o.warmup, "warmup", 2, "untimed iterations first")
 		fs.StringVar(&o.data, "data", "", "dataset `dir` (default: the synthetic dataset)")
+		fs.StringVar(&o.preset, "preset", "", "time the networks and settings of a train preset (paper) instead of the defaults")
 		return o
 	},
 }
 
 // benchOptions are bench's flags.
 type benchOptions struct {
-	objective, data            string
+	objective, data, preset    string
 	size, batch, iters, warmup int
 }
 
@@ -67,6 +69,8 @@ func (o *benchOptions) check(_ *globalOptions, args []string) error {
 		return fmt.Errorf("unexpected argument %q (bench takes flags only)", args[0])
 	case o.objective != "all" && !slices.Contains(losses.Names(), o.objective):
 		return fmt.Errorf("--objective %q: want all or %s", o.objective, joinOr(losses.Names()))
+	case o.preset != "" && !slices.Contains(orchestrator.Presets, o.preset):
+		return fmt.Errorf("--preset %q: want one of %v", o.preset, orchestrator.Presets)
 	case o.batch < 2 || o.size < 8 || o.iters < 1 || o.warmup < 0:
 		return fmt.Errorf("want --batch ≥ 2, --size ≥ 8, --iters ≥ 1, --warmup ≥ 0")
 	}
@@ -91,6 +95,7 @@ type benchResult struct {
 
 type benchReport struct {
 	Size, Batch, Threads int
+	Preset               string        `json:"preset"`
 	PeakGFLOPS           float64       `json:"peak_gflops"`
 	Results              []benchResult `json:"results"`
 	InferMSBatch1        float64       `json:"infer_ms_batch1"`
@@ -102,7 +107,7 @@ func (o *benchOptions) run(ctx context.Context, e *env, _ []string) error {
 	if err != nil {
 		return err
 	}
-	rep := benchReport{Size: o.size, Batch: o.batch, Threads: e.global.Threads}
+	rep := benchReport{Size: o.size, Batch: o.batch, Threads: e.global.Threads, Preset: o.preset}
 	if rep.PeakGFLOPS, err = peakGFLOPS(ortOpts); err != nil {
 		return err
 	}
@@ -138,6 +143,9 @@ func (o *benchOptions) run(ctx context.Context, e *env, _ []string) error {
 func (o *benchOptions) benchObjective(obj string, ortOpts ort.Options) (benchResult, *orchestrator.Trainer,
 	data.Stats, error) {
 	c := orchestrator.DefaultConfig(obj)
+	if err := c.ApplyPreset(o.preset); err != nil {
+		return benchResult{}, nil, data.Stats{}, err
+	}
 	c.Size, c.Batch, c.Data = o.size, o.batch, o.data
 	splits, _, err := orchestrator.LoadData(c, data.Limits{})
 	if err != nil {
@@ -289,8 +297,12 @@ func (o *benchOptions) print(e *env, rep benchReport) error {
 	if e.global.JSON {
 		return json.NewEncoder(e.stdout).Encode(rep)
 	}
-	fmt.Fprintf(e.stdout, "size %d, batch %d, %d threads; peak (3x3 conv, 64 ch, 64x64) %.1f GFLOP/s\n\n",
-		rep.Size, rep.Batch, rep.Threads, rep.PeakGFLOPS)
+	preset := "default networks"
+	if rep.Preset != "" {
+		preset = "preset " + rep.Preset
+	}
+	fmt.Fprintf(e.stdout, "size %d, batch %d, %d threads, %s; peak (3x3 conv, 64 ch, 64x64) %.1f GFLOP/s\n\n",
+		rep.Size, rep.Batch, rep.Threads, preset, rep.PeakGFLOPS)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "objective\tms/iter\timages/s\tort\toptim\tloss\tdata\tother\tGFLOP/iter\tGFLOP/s\tpeak\tallocs/iter\t\n")
 	pct := func(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
