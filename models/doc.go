@@ -6,7 +6,8 @@
 //	E_θ(X, Y) = Σ_pixels f(concat(X, Y)) − Σ_pixels Y · (U(X) + P)
 //
 // f is a stack of stride-1 3×3 convolutions with softplus between them and
-// one output channel (the pairwise, structured term); U is a small
+// one output channel (the pairwise, structured term), by default dilated
+// 1, 2, 4 so that it sees 15×15 windows of the mask; U is a small
 // convolutional net on X alone with dilations that double per layer (the
 // unary term, with a receptive field that covers the image); P is an
 // optional learned per-pixel prior. Stride-1 convolutions keep ∂E/∂Y a plain
