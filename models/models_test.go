@@ -207,6 +207,7 @@ func testData(r *rand.Rand) (x, ys, y, v []float32) {
 }
 
 // TestTrainingGraphs checks every training graph of the default networks
+// (whose pairwise net is dilated 1, 2, 4)
 // against finite differences of the graph it differentiates.
 func TestTrainingGraphs(t *testing.T) {
 	e, d := testNets(t, DefaultDiscConfig().Slope)
@@ -306,52 +307,6 @@ func TestTrainingGraphs(t *testing.T) {
 }
 
 func zeroLike(ps *Params) [][]float32 { return ps.NewBuffers() }
-
-// TestDilatedPairGraphs checks energy_grad and energy_hvp of a pairwise net
-// with dilations 1, 2, 4 (Dilate) against finite differences.
-func TestDilatedPairGraphs(t *testing.T) {
-	e, err := NewEnergy(EnergyConfig{Channels: 8, Depth: 3, Dilate: true, UnaryChannels: 4, UnaryDepth: 2}, testSize, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := rand.New(rand.NewPCG(3, 4))
-	for _, p := range e.Pair.List {
-		if p.Shape[0] == 1 || len(p.Shape) == 1 { // biases and the last layer, as in testNets
-			for j := range p.Data {
-				p.Data[j] += float32(0.1 * r.NormFloat64())
-			}
-		}
-	}
-	x, _, y, v := testData(r)
-	uField := randSlice(r, len(y), -1, 1)
-	eg := newRunner(t, EnergyGradGraph(e), 3, e.Pair)
-	en := newRunner(t, EnergyGraph(e), 3, e.Pair)
-	eh := newRunner(t, EnergyHVPGraph(e), 3, e.Pair)
-	sumE := func(data [][]float32) float64 {
-		s := 0.0
-		for _, x := range en.run(data[0], data[1], uField)[OutE] {
-			s += float64(x)
-		}
-		return s
-	}
-	gyDotV := func(data [][]float32) float64 { return dot32(eg.run(data[0], data[1], uField)[OutGradY], v) }
-	const eps = 5e-3
-	for trial := range 3 {
-		dir := randomDirection(r, [][]float32{x, y}, []int{1}, e.Pair, 0.1)
-		out := eg.run(x, y, uField)
-		gdir := dir
-		gdir.params = zeroLike(e.Pair)
-		a, scale := analytic(out, &Params{}, gdir, map[int]string{1: OutGradY})
-		if err := relErr(a, fd(e.Pair, [][]float32{x, y}, gdir, eps, sumE), scale); err > 3e-3 {
-			t.Errorf("energy_grad trial %d: relative error %.2e", trial, err)
-		}
-		out = eh.run(x, y, v)
-		a, scale = analytic(out, e.Pair, dir, map[int]string{1: OutVJPY})
-		if err := relErr(a, fd(e.Pair, [][]float32{x, y}, dir, eps, gyDotV), scale); err > 5e-3 {
-			t.Errorf("energy_hvp trial %d: relative error %.2e", trial, err)
-		}
-	}
-}
 
 // TestEnergySplit checks that energy_grad fed by energy_unary gives the
 // gradient of the whole energy E_θ(X, Y) as Build writes it.
