@@ -24,6 +24,10 @@ const (
 type Options struct {
 	// Steps overrides the number of unrolled steps T (0: the trained T).
 	Steps int
+	// Mirror averages the mask with that of the mirrored network, which is
+	// the mirror image of the unroll on the mirrored image (the test-time
+	// flip average of langevin.Unroller.Infer).
+	Mirror bool
 	// Portable restricts the graph to the ops of PortableOps, with the
 	// batch fixed to Batch and every constant materialised at that size.
 	Portable bool

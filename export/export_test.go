@@ -54,7 +54,7 @@ func images(n int) []float32 {
 }
 
 // reference runs egan-ort's own inference (package langevin, σ0 = τ = 0).
-func reference(t *testing.T, e *models.Energy, lc langevin.Config, img []float32, n int) []float32 {
+func reference(t *testing.T, e *models.Energy, lc langevin.Config, img []float32, n int, mirror bool) []float32 {
 	u, err := langevin.New(e, lc, ort.Options{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +65,7 @@ func reference(t *testing.T, e *models.Energy, lc langevin.Config, img []float32
 	for i := range n {
 		stats.Normalize(norm[i*p:(i+1)*p], img[i*p:(i+1)*p])
 	}
-	y, _, err := u.Forward(norm, n, nil)
+	y, err := u.Infer(norm, n, mirror)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,27 +114,31 @@ func TestMatchesInference(t *testing.T) {
 		lc       langevin.Config
 		portable bool
 		batch    int
+		mirror   bool
 	}{
-		{"default", def, langevin.DefaultConfig(), false, 3},
-		{"default_portable", def, langevin.DefaultConfig(), true, 2},
-		{"depth3", small, langevin.Config{Steps: 4, Rate: 1.5}, false, 2},
-		{"depth3_portable", small, langevin.Config{Steps: 4, Rate: 1.5}, true, 1},
-		{"dilated", models.EnergyConfig{Channels: 6, Depth: 4, Dilate: true, UnaryChannels: 5, UnaryDepth: 3}, langevin.Config{Steps: 3, Rate: 2}, false, 2},
-		{"dilated_portable", models.EnergyConfig{Channels: 6, Depth: 4, Dilate: true, Prior: true}, langevin.Config{Steps: 3, Rate: 2}, true, 2},
-		{"no_unary", models.EnergyConfig{Channels: 4, Depth: 2}, langevin.Config{Steps: 3, Rate: 2}, true, 2},
-		{"prior_only", models.EnergyConfig{Channels: 4, Depth: 2, Prior: true}, langevin.Config{Steps: 3, Rate: 2}, false, 2},
-		{"clip", small, langevin.Config{Steps: 3, Rate: 2, Clip: 0.3}, false, 2},
+		{"default", def, langevin.DefaultConfig(), false, 3, false},
+		{"default_portable", def, langevin.DefaultConfig(), true, 2, false},
+		{"depth3", small, langevin.Config{Steps: 4, Rate: 1.5}, false, 2, false},
+		{"depth3_portable", small, langevin.Config{Steps: 4, Rate: 1.5}, true, 1, false},
+		{"dilated", models.EnergyConfig{Channels: 6, Depth: 4, Dilate: true, UnaryChannels: 5, UnaryDepth: 3}, langevin.Config{Steps: 3, Rate: 2}, false, 2, false},
+		{"dilated_portable", models.EnergyConfig{Channels: 6, Depth: 4, Dilate: true, Prior: true}, langevin.Config{Steps: 3, Rate: 2}, true, 2, false},
+		{"no_unary", models.EnergyConfig{Channels: 4, Depth: 2}, langevin.Config{Steps: 3, Rate: 2}, true, 2, false},
+		{"prior_only", models.EnergyConfig{Channels: 4, Depth: 2, Prior: true}, langevin.Config{Steps: 3, Rate: 2}, false, 2, false},
+		{"clip", small, langevin.Config{Steps: 3, Rate: 2, Clip: 0.3}, false, 2, false},
+		{"mirror", def, langevin.DefaultConfig(), false, 3, true},
+		{"mirror_portable", models.EnergyConfig{Channels: 6, Depth: 3, Dilate: true, UnaryChannels: 5, UnaryDepth: 3, Prior: true}, langevin.Config{Steps: 3, Rate: 2}, true, 2, true},
+		{"mirror_clip", small, langevin.Config{Steps: 3, Rate: 2, Clip: 0.3}, false, 2, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := trainedLike(t, c.cfg)
-			g, err := Build(e, stats, c.lc, Options{Portable: c.portable, Batch: c.batch})
+			g, err := Build(e, stats, c.lc, Options{Portable: c.portable, Batch: c.batch, Mirror: c.mirror})
 			if err != nil {
 				t.Fatal(err)
 			}
 			img := images(c.batch)
 			got := runExported(t, g.Bytes(), img, c.batch)
-			want := reference(t, e, c.lc, img, c.batch)
+			want := reference(t, e, c.lc, img, c.batch, c.mirror)
 			if d := maxDiff(got, want); d > 1e-5 {
 				t.Fatalf("exported masks differ from egan-ort's inference by %.3g > 1e-5", d)
 			} else {

@@ -2,6 +2,7 @@ package export
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/egan-ort/egan-ort/data"
 	"github.com/egan-ort/egan-ort/graphs"
@@ -89,9 +90,10 @@ func float64s(x []float32, scale float64) []float64 {
 //	mask    = σ(L_T)
 //
 // which is the unroll of package langevin with σ0 = τ = 0, in the same
-// order of float operations.
+// order of float operations. With Options.Mirror the mask is the mean of
+// that unroll and the unroll of the mirrored network (see mirrored).
 func (b *builder) build(stats data.Stats, lc langevin.Config) {
-	g, e, s := b.g, b.e, b.size
+	g, s := b.g, b.size
 	image := g.Input(Input, b.batch(), 3, s, s)
 	var scale, shift [3]float64
 	for c := range 3 {
@@ -99,26 +101,32 @@ func (b *builder) build(stats data.Stats, lc langevin.Config) {
 		shift[c] = -float64(stats.Mean[c]) / float64(stats.Std[c])
 	}
 	x := g.Add(g.Mul(image, b.perChannel("normalize.scale", scale[:])), b.perChannel("normalize.shift", shift[:]))
+	mask := b.unroll(x, lc, false)
+	if b.o.Mirror {
+		mask = g.Mul(g.Add(mask, b.unroll(x, lc, true)), b.field("mirror.half", 1, constant(s*s, 0.5)))
+	}
+	g.Output(Output, mask)
+}
 
+// unroll writes the T steps from x to σ(L_T), with the network's own
+// parameters or, with mirror, their mirror images.
+func (b *builder) unroll(x *graphs.Value, lc langevin.Config, mirror bool) *graphs.Value {
+	g, e, s := b.g, b.e, b.size
 	// U = U(x) + P, the prior held at the batch's shape when portable.
 	var u *graphs.Value
 	if e.HasUnary() {
 		theta := make([]*graphs.Value, len(e.Unary.List))
 		for i, p := range e.Unary.List {
-			if p.Name == "energy.prior" {
-				theta[i] = b.field(p.Name, 1, float64s(p.Data, 1))
-			} else {
-				theta[i] = g.Initializer(p.Name, p.Shape, float64s(p.Data, 1))
-			}
+			theta[i] = b.param(p, p.Name == "energy.prior", mirror)
 		}
 		u = e.BuildUnary(g, x, theta)
 	}
 
 	pair := make([]*graphs.Value, len(e.Pair.List))
 	for i, p := range e.Pair.List {
-		pair[i] = g.Initializer(p.Name, p.Shape, float64s(p.Data, 1))
+		pair[i] = b.param(p, false, mirror)
 	}
-	half := b.field("half", 1, constant(s*s, b.half))
+	half := b.once("half", func(name string) *graphs.Value { return b.field(name, 1, constant(s*s, b.half)) })
 	var l *graphs.Value
 	for t := range lc.Steps {
 		var y *graphs.Value
@@ -126,11 +134,11 @@ func (b *builder) build(stats data.Stats, lc langevin.Config) {
 		case t > 0:
 			y = g.Sigmoid(l)
 		case b.o.Portable:
-			y = b.field("y0", 1, constant(s*s, 0.5))
+			y = b.once("y0", func(name string) *graphs.Value { return b.field(name, 1, constant(s*s, 0.5)) })
 		default: // ½ at the batch of the image
 			y = g.ExpandAs(g.Scalar(0.5), g.Slice(x, 1, 0, 1))
 		}
-		step := b.pairGrad(x, y, pair)
+		step := b.pairGrad(x, y, pair, mirror)
 		if u != nil {
 			step = g.Sub(step, u)
 		}
@@ -144,7 +152,37 @@ func (b *builder) build(stats data.Stats, lc langevin.Config) {
 			l = g.Sub(l, step)
 		}
 	}
-	g.Output(Output, g.Sigmoid(l))
+	return g.Sigmoid(l)
+}
+
+// param returns parameter p as the graph holds it: an initializer (a field
+// at the batch's shape when portable, for the prior); with mirror, its
+// mirror image, by a Reverse of the same initializer in a plain graph
+// (so the file holds the weights once) and as mirrored data in a portable
+// one (whose op set has no Slice).
+//
+// Mirroring every kernel and the prior left to right (biases stay) gives the network
+// whose unroll on an image is the mirror of the original's unroll on the
+// mirrored image, as every convolution is padded symmetrically.
+func (b *builder) param(p *models.Param, isField, mirror bool) *graphs.Value {
+	mk := func(name string, data []float32) *graphs.Value {
+		if isField {
+			return b.field(name, 1, float64s(data, 1))
+		}
+		return b.g.Initializer(name, p.Shape, float64s(data, 1))
+	}
+	v := b.once(p.Name, func(name string) *graphs.Value { return mk(name, p.Data) })
+	if !mirror || len(p.Shape) != 4 { // biases have no width
+		return v
+	}
+	if !b.o.Portable {
+		return b.once(p.Name+".mirrored", func(string) *graphs.Value { return b.g.Reverse(v, -1) })
+	}
+	return b.once(p.Name+".mirrored", func(name string) *graphs.Value {
+		data := slices.Clone(p.Data)
+		langevin.Mirror(data, p.Shape[len(p.Shape)-1])
+		return mk(name, data)
+	})
 }
 
 func constant(n int, v float64) []float64 {
@@ -178,7 +216,7 @@ func (b *builder) negate(v *graphs.Value) *graphs.Value {
 //
 // where Cᵀ is the convolution's input gradient (a Conv with the kernel
 // flipped), and w_y is the first layer's kernel for the mask.
-func (b *builder) pairGrad(x, y *graphs.Value, theta []*graphs.Value) *graphs.Value {
+func (b *builder) pairGrad(x, y *graphs.Value, theta []*graphs.Value, mirror bool) *graphs.Value {
 	g, e := b.g, b.e
 	_, zs := e.PairForward(g, x, y, theta)
 	depth := e.Config.Depth
@@ -187,6 +225,18 @@ func (b *builder) pairGrad(x, y *graphs.Value, theta []*graphs.Value) *graphs.Va
 		d := e.Config.PairConv(depth - 1).Dilations[0]
 		return b.field(name, last.Shape[1], onesInputGrad(last.Data, last.Shape[1], b.size, d))
 	})
+	if mirror {
+		// The mirrored kernel's constant is the mirror image of the original's.
+		dh = b.once("pair.dh_last.mirrored", func(name string) *graphs.Value {
+			if !b.o.Portable {
+				return g.Reverse(dh, -1)
+			}
+			d := e.Config.PairConv(depth - 1).Dilations[0]
+			w := slices.Clone(last.Data)
+			langevin.Mirror(w, 3)
+			return b.field(name, last.Shape[1], onesInputGrad(w, last.Shape[1], b.size, d))
+		})
+	}
 	for i := depth - 1; i >= 1; i-- {
 		dz := g.Mul(dh, g.Sigmoid(zs[i-1]))
 		if i > 1 {

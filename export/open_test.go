@@ -41,7 +41,7 @@ func TestOpenPredict(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := maxDiff(got, reference(t, e, lc, img, 3)); d > 1e-5 {
+		if d := maxDiff(got, reference(t, e, lc, img, 3, false)); d > 1e-5 {
 			t.Fatalf("portable %t: masks differ from egan-ort's inference by %.3g", o.Portable, d)
 		}
 	}

@@ -51,7 +51,8 @@
 // Conv and ConvTranspose (strides, pads, dilations, group 1), Add, Sub, Mul,
 // Div (NumPy broadcasting), Neg, Exp, Log, Sqrt, Pow with a constant
 // exponent, Sigmoid, Softplus, Relu, LeakyRelu, Tanh, ReduceSum, ReduceMean,
-// Reshape, Flatten, Transpose, Concat, Slice (step 1), Pad (zeros), MatMul
+// Reshape, Flatten, Transpose, Concat, Slice (step 1), Reverse (a Slice of
+// step −1), Pad (zeros), MatMul
 // (2-D), Gemm (no transposes), Clip, Expand, Shape, Where and Cast.
 //
 // Left out on purpose: grouped convolutions, pooling, batch normalisation

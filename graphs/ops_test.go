@@ -78,6 +78,8 @@ func TestFirstDerivatives(t *testing.T) {
 			build: func(g *Graph, in []*Value) *Value { return scalar(g, g.Transpose(in[0], 2, 0, 1)) }},
 		{name: "Concat", shapes: [][]int{{Batch, 3, 4}, {Batch, 2, 4}}, f64: true, tol: tol64,
 			build: func(g *Graph, in []*Value) *Value { return scalar(g, g.Concat(1, in[0], in[1])) }},
+		{name: "Reverse", shapes: [][]int{{Batch, 5, 4}}, f64: true, tol: tol64,
+			build: func(g *Graph, in []*Value) *Value { return scalar(g, g.Reverse(in[0], 2)) }},
 		{name: "Slice", shapes: [][]int{{Batch, 5, 4}}, f64: true, tol: tol64,
 			build: func(g *Graph, in []*Value) *Value { return scalar(g, g.Slice(in[0], 1, 1, 4)) }},
 		{name: "Pad", shapes: [][]int{{Batch, 3, 4}}, f64: true, tol: tol64,
@@ -160,4 +162,22 @@ func convCases(tol float64) []gradCase {
 			return scalar(g, g.ConvTranspose(in[0], in[1], o, [2]int{1, 1}))
 		}})
 	return cases
+}
+
+// TestReverse checks Reverse's values: the gradient checks hold for any
+// permutation, so they cannot tell a mirror from another shuffle.
+func TestReverse(t *testing.T) {
+	g := New("reverse")
+	x := g.Input("x", Batch, 2, 3)
+	g.Output("y", g.Reverse(x, 2))
+	g.Output("z", g.Reverse(x, 1))
+	in := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	out := runGraph(t, g, 2, [][]float64{in})
+	wantY := []float64{3, 2, 1, 6, 5, 4, 9, 8, 7, 12, 11, 10}
+	wantZ := []float64{4, 5, 6, 1, 2, 3, 10, 11, 12, 7, 8, 9}
+	for i := range in {
+		if out[0][i] != wantY[i] || out[1][i] != wantZ[i] {
+			t.Fatalf("Reverse: got %v and %v, want %v and %v", out[0], out[1], wantY, wantZ)
+		}
+	}
 }

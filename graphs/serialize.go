@@ -213,6 +213,13 @@ func (l *lowering) lower(n *Node) {
 		} else {
 			l.lowerConvGradWeightMatMul(n, in, out)
 		}
+	case "Reverse":
+		axis, d := n.meta[0], n.Inputs[0].Shape[n.meta[0]]
+		starts := l.constant(n.name+"/starts", []int{1}, Int64, []float64{-1})
+		ends := l.constant(n.name+"/ends", []int{1}, Int64, []float64{float64(-d - 1)})
+		axes := l.constant(n.name+"/axes", []int{1}, Int64, []float64{float64(axis)})
+		steps := l.constant(n.name+"/steps", []int{1}, Int64, []float64{-1})
+		l.emit("Slice", n.name, []string{in[0], starts, ends, axes, steps}, out, nil)
 	default:
 		l.emit(n.Op, n.name, in, out, n.attrs)
 	}

@@ -222,6 +222,19 @@ func (g *Graph) Slice(x *Value, axis, start, end int) *Value {
 	return y
 }
 
+// Reverse returns x with its elements along axis in reverse order (a
+// mirror image when axis is the last of an image); the axis must be static.
+// It is written as a Slice of step −1.
+func (g *Graph) Reverse(x *Value, axis int) *Value {
+	axis = normAxes("Reverse", []int{axis}, len(x.Shape))[0]
+	if x.Shape[axis] == Batch {
+		panic(fmt.Sprintf("graphs: Reverse on the dynamic axis %d of %s", axis, fmtShape(x.Shape)))
+	}
+	y := g.add("Reverse", nil, slices.Clone(x.Shape), x.DType, x)
+	y.node.meta = []int{axis}
+	return y
+}
+
 // Pad pads x with zeros: before[i] and after[i] elements on axis i.
 func (g *Graph) Pad(x *Value, before, after []int) *Value {
 	if len(before) != len(x.Shape) || len(after) != len(x.Shape) {
@@ -309,6 +322,9 @@ func init() {
 		before[axis] = start
 		after[axis] = x.Shape[axis] - start - gy.Shape[axis]
 		return []*Value{g.Pad(gy, before, after), nil, nil, nil}
+	}
+	rules["Reverse"] = func(g *Graph, n *Node, gy *Value, need []bool) []*Value {
+		return []*Value{g.Reverse(gy, n.meta[0])}
 	}
 	rules["Pad"] = func(g *Graph, n *Node, gy *Value, need []bool) []*Value {
 		x := n.Inputs[0]

@@ -57,6 +57,8 @@ type Unroller struct {
 	bufs                       map[int]*buffers
 	cur                        *buffers
 	ortTime                    time.Duration
+
+	mean, mirrored []float32 // Infer's buffers
 }
 
 // New creates the ORT programs of e's inference graphs. Destroy releases

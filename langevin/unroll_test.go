@@ -269,3 +269,59 @@ func BenchmarkUnroll(b *testing.B) {
 	b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "ms/unroll")
 	b.ReportMetric(100*(1-ortT.Seconds()/wall.Seconds()), "%outside-ORT")
 }
+
+// TestInferMirror: with every kernel and the prior made mirror-symmetric,
+// the network's unroll commutes with mirroring, so the flip average equals
+// the plain inference; on the asymmetric network it differs. Infer leaves
+// its input alone either way.
+func TestInferMirror(t *testing.T) {
+	e := tinyEnergy(t, 3)
+	x, _ := tinyData(3)
+	x0 := slices.Clone(x)
+	u, err := New(e, DefaultConfig(), ort.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Destroy()
+	diff := func() float64 {
+		y, err := u.Infer(x, tinyBatch, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain := slices.Clone(y)
+		avg, err := u.Infer(x, tinyBatch, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(x, x0) {
+			t.Fatal("Infer changed its input")
+		}
+		d := 0.0
+		for i := range plain {
+			d = math.Max(d, math.Abs(float64(plain[i]-avg[i])))
+		}
+		return d
+	}
+	if d := diff(); d < 1e-3 {
+		t.Errorf("asymmetric network: flip average within %.2g of the plain mask", d)
+	}
+	for _, p := range e.Params.List {
+		if len(p.Shape) == 4 {
+			m := slices.Clone(p.Data)
+			Mirror(m, p.Shape[3])
+			for i := range p.Data {
+				p.Data[i] = (p.Data[i] + m[i]) / 2
+			}
+		}
+	}
+	// Symmetric input too: otherwise the image breaks the symmetry.
+	m := slices.Clone(x)
+	Mirror(m, tinySize)
+	for i := range x {
+		x[i] = (x[i] + m[i]) / 2
+	}
+	x0 = slices.Clone(x)
+	if d := diff(); d > 1e-6 {
+		t.Errorf("symmetric network and image: flip average differs from the plain mask by %.2g", d)
+	}
+}

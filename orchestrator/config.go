@@ -43,6 +43,11 @@ type Config struct {
 	LRSchedule string `json:"lr_schedule"`
 
 	Augment data.Augment `json:"augment"`
+	// TTA is the inference's test-time augmentation: "none", or "flip",
+	// the mean of the masks of the image and of its mirror image (see
+	// langevin.Unroller.Infer). Evaluation, inference and exported models
+	// use it.
+	TTA string `json:"tta"`
 	// EvalBatch is the batch of the evaluation unrolls.
 	EvalBatch int `json:"eval_batch"`
 	// Landscape is the side of the loss-landscape grid recorded at the
@@ -51,7 +56,8 @@ type Config struct {
 }
 
 // UnmarshalJSON decodes a config as recorded, reading the learning-rate
-// schedule of runs recorded before it existed as "constant".
+// schedule and the test-time augmentation of runs recorded before they
+// existed as "constant" and "none".
 func (c *Config) UnmarshalJSON(b []byte) error {
 	type recorded Config // without this method
 	if err := json.Unmarshal(b, (*recorded)(c)); err != nil {
@@ -59,6 +65,9 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 	}
 	if c.LRSchedule == "" {
 		c.LRSchedule = "constant"
+	}
+	if c.TTA == "" {
+		c.TTA = "none"
 	}
 	return nil
 }
@@ -83,7 +92,8 @@ func DefaultConfig(objective string) Config {
 		DSteps:     1,
 		LRSchedule: "constant",
 		Augment:    data.Augment{Flip: true, MaxShift: 2},
-		EvalBatch:  64,
+		TTA:        "flip",
+		EvalBatch:  16,
 		Landscape:  13,
 	}
 }
@@ -94,7 +104,8 @@ var Presets = []string{"paper"}
 // ApplyPreset sets the values of a named preset. "paper" is Table 2 of the
 // report as DESIGN §4 reads it: batch 10, T = 5, δ = 2, 300 epochs, one D
 // step, λ = 10, ω = 0.01, m = 10, D rate 0.003, CE rate 0.001, adversarial
-// rate 0.0003, no augmentation, constant rates, and the energy network of
+// rate 0.0003, no augmentation (in training or at test time), constant
+// rates, and the energy network of
 // the project's first defaults (unary net of 32 channels).
 func (c *Config) ApplyPreset(name string) error {
 	switch name {
@@ -108,7 +119,7 @@ func (c *Config) ApplyPreset(name string) error {
 		c.LRDisc, c.LRCE, c.LRAdv = 0.003, 0.001, 0.0003
 		c.Beta1, c.Beta2 = 0.9, 0.999
 		c.LRSchedule, c.WeightDecay = "constant", 0
-		c.Augment = data.Augment{}
+		c.Augment, c.TTA = data.Augment{}, "none"
 		// The report gives no widths; the preset keeps the energy network
 		// its study runs were recorded with (a 32-channel unary net).
 		c.Energy = models.EnergyConfig{Channels: 32, Depth: 2, UnaryChannels: 32, UnaryDepth: 5, Prior: true}
@@ -116,6 +127,13 @@ func (c *Config) ApplyPreset(name string) error {
 	}
 	return fmt.Errorf("orchestrator: unknown preset %q (want one of %v)", name, Presets)
 }
+
+// TTAs names the test-time augmentations of Config.TTA.
+var TTAs = []string{"none", "flip"}
+
+// Mirror reports whether inference averages each mask with its mirror
+// image's.
+func (c Config) Mirror() bool { return c.TTA == "flip" }
 
 // LRSchedules names the learning-rate schedules LRFactor knows.
 var LRSchedules = []string{"constant", "cosine"}
@@ -186,8 +204,11 @@ func (c Config) Validate() error {
 	if c.WeightDecay < 0 {
 		errs = append(errs, fmt.Errorf("--weight-decay must be ≥ 0, got %g", c.WeightDecay))
 	}
-	if !slices.Contains(LRSchedules, c.LRSchedule) && c.LRSchedule != "" {
+	if !slices.Contains(LRSchedules, c.LRSchedule) {
 		errs = append(errs, fmt.Errorf("--lr-schedule %q: want one of %v", c.LRSchedule, LRSchedules))
+	}
+	if !slices.Contains(TTAs, c.TTA) {
+		errs = append(errs, fmt.Errorf("--tta %q: want one of %v", c.TTA, TTAs))
 	}
 	if !(c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1) {
 		errs = append(errs, fmt.Errorf("--beta1 %g and --beta2 %g: both must be in [0, 1)", c.Beta1, c.Beta2))

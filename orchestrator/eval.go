@@ -16,15 +16,17 @@ type SplitIoU struct {
 	Images int     `json:"images"`
 }
 
-// Evaluate runs the deterministic unroll (σ0 = τ = 0) over every image of d,
-// normalised with stats, and returns its IoU at Threshold. When keep is not
+// Evaluate runs the inference (the deterministic unroll, σ0 = τ = 0, with
+// the config's test-time augmentation) over every image of d, normalised
+// with stats, and returns its IoU at Threshold. When keep is not
 // nil it receives each image's predicted mask (probabilities).
 func (t *Trainer) Evaluate(d *data.Dataset, stats data.Stats, keep func(i int, pred []float32)) (SplitIoU, error) {
-	return evaluate(t.unroll, t.Config.EvalBatch, d, stats, keep)
+	return evaluate(t.unroll, t.Config, d, stats, keep)
 }
 
-func evaluate(u *langevin.Unroller, batch int, d *data.Dataset, stats data.Stats,
+func evaluate(u *langevin.Unroller, c Config, d *data.Dataset, stats data.Stats,
 	keep func(i int, pred []float32)) (SplitIoU, error) {
+	batch := c.EvalBatch
 	bs := min(batch, d.Len())
 	loader := data.NewLoader(d, bs, false, 0)
 	loader.Stats = &stats
@@ -36,7 +38,7 @@ func evaluate(u *langevin.Unroller, batch int, d *data.Dataset, stats data.Stats
 		if n == 0 {
 			break
 		}
-		pred, _, err := u.Forward(x, n, nil)
+		pred, err := u.Infer(x, n, c.Mirror())
 		if err != nil {
 			return SplitIoU{}, err
 		}
@@ -50,10 +52,9 @@ func evaluate(u *langevin.Unroller, batch int, d *data.Dataset, stats data.Stats
 	return SplitIoU{Mean: acc.Mean(), Global: acc.Global(), Images: acc.Count()}, nil
 }
 
-// Predict runs the deterministic unroll on n normalised images and returns
-// the masks' probabilities, in a slice owned by the trainer that stays
-// valid until the next unroll with the same n.
+// Predict runs the inference on n normalised images and returns the masks'
+// probabilities, in a slice owned by the trainer that stays valid until
+// the next unroll.
 func (t *Trainer) Predict(x []float32, n int) ([]float32, error) {
-	y, _, err := t.unroll.Forward(x, n, nil)
-	return y, err
+	return t.unroll.Infer(x, n, t.Config.Mirror())
 }

@@ -40,6 +40,7 @@ func Export(dir, name string, o export.Options) (*graphs.Graph, error) {
 		"steps":            fmt.Sprint(steps),
 		"rate":             fmt.Sprint(c.Langevin.Rate),
 		"input_size":       fmt.Sprint(c.Size),
+		"tta":              c.TTA,
 		"val_mean_iou":     fmt.Sprintf("%.4f", st.Val.Mean),
 		"test_mean_iou":    fmt.Sprintf("%.4f", st.Test.Mean),
 		"val_global_iou":   fmt.Sprintf("%.4f", st.Val.Global),
@@ -60,6 +61,7 @@ func Export(dir, name string, o export.Options) (*graphs.Graph, error) {
 		meta[k] = v
 	}
 	o.Metadata = meta
+	o.Mirror = c.Mirror()
 	o.Version = Version
 	return export.Build(e, st.Stats, c.Langevin, o)
 }

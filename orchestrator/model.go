@@ -83,12 +83,12 @@ func (m *Model) Stats() data.Stats { return m.State.Stats }
 
 // Evaluate returns the model's IoU on d (see Trainer.Evaluate).
 func (m *Model) Evaluate(d *data.Dataset, keep func(i int, pred []float32)) (SplitIoU, error) {
-	return evaluate(m.unroll, m.State.Config.EvalBatch, d, m.State.Stats, keep)
+	return evaluate(m.unroll, m.State.Config, d, m.State.Stats, keep)
 }
 
 // Predict returns the masks' probabilities for n images x ([n,3,S,S], RGB
 // in [0,1], not normalised: Predict normalises a copy). The result is owned
-// by the model and valid until the next Predict with the same n.
+// by the model and valid until the next Predict.
 func (m *Model) Predict(x []float32, n int) ([]float32, error) {
 	s := m.State.Config.Size
 	p := 3 * s * s
@@ -96,6 +96,5 @@ func (m *Model) Predict(x []float32, n int) ([]float32, error) {
 	for i := range n {
 		m.State.Stats.Normalize(norm[i*p:(i+1)*p], x[i*p:(i+1)*p])
 	}
-	y, _, err := m.unroll.Forward(norm, n, nil)
-	return y, err
+	return m.unroll.Infer(norm, n, m.State.Config.Mirror())
 }

@@ -413,12 +413,12 @@ func TestValidateNamesFlags(t *testing.T) {
 	c.Epochs, c.Batch = 0, 1
 	c.Augment.MaxShift, c.Augment.Scale = -1, math.NaN()
 	c.Loss.Alpha, c.LRCE = math.Inf(1), math.Inf(1)
-	c.LRSchedule = "step"
+	c.LRSchedule, c.TTA = "step", ""
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("accepted")
 	}
-	for _, want := range []string{"--epochs", "--batch 1", "--shift -1", "--scale NaN", "--alpha", "--lr-ce", "--lr-schedule \"step\""} {
+	for _, want := range []string{"--epochs", "--batch 1", "--shift -1", "--scale NaN", "--alpha", "--lr-ce", "--lr-schedule \"step\"", "--tta \"\""} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
@@ -470,8 +470,9 @@ func TestLRSchedule(t *testing.T) {
 	}
 }
 
-// TestOldConfigSchedule reads a config recorded before --lr-schedule
-// existed as one with the constant schedule, which it trained with.
+// TestOldConfigSchedule reads a config recorded before --lr-schedule and
+// --tta existed as one with the constant schedule and no test-time
+// augmentation, which it trained and was evaluated with.
 func TestOldConfigSchedule(t *testing.T) {
 	b, err := json.Marshal(DefaultConfig("ce"))
 	if err != nil {
@@ -482,13 +483,16 @@ func TestOldConfigSchedule(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(m, "lr_schedule")
+	delete(m, "tta")
 	b, _ = json.Marshal(m)
 	var c Config
 	if err := json.Unmarshal(b, &c); err != nil {
 		t.Fatal(err)
 	}
-	if c != DefaultConfig("ce") {
-		t.Errorf("decoded %+v, want the defaults", c)
+	want := DefaultConfig("ce")
+	want.TTA = "none"
+	if c != want {
+		t.Errorf("decoded %+v, want the defaults without test-time augmentation", c)
 	}
 }
 

@@ -110,6 +110,8 @@ func bindConfig(fs *pflag.FlagSet, c *orchestrator.Config) {
 	fs.IntVar(&c.Augment.MaxShift, "shift", c.Augment.MaxShift, "augment: random translation of up to `n` pixels")
 	fs.Float64Var(&c.Augment.Scale, "scale", c.Augment.Scale, "augment: random crop of side (1-s..1) resized back; 0 is off")
 
+	fs.StringVar(&c.TTA, "tta", c.TTA, "test-time augmentation of evaluation, inference and exports: none, or flip (the mean of the masks of the image and its mirror image, at twice the cost)")
+
 	fs.IntVar(&c.Energy.Channels, "energy-channels", c.Energy.Channels, "channels of the energy's pairwise net")
 	fs.IntVar(&c.Energy.Depth, "energy-depth", c.Energy.Depth, "convolutions of the energy's pairwise net")
 	fs.BoolVar(&c.Energy.Dilate, "energy-dilate", c.Energy.Dilate, "dilations of the pairwise net double per layer (1, 2, 4, ...): a wider view of the mask")
