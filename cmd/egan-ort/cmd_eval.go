@@ -22,7 +22,8 @@ var cmdEval = &command{
 	help: `
 Eval loads checkpoint --checkpoint (default best, the one with the highest
 val mean IoU) of the run directory --run, runs the deterministic Langevin
-inference over the chosen split of the dataset and prints, per split, the
+inference (with the run's --tta: flip averages each mask with the mirror
+image's) over the chosen split of the dataset and prints, per split, the
 number of images, the mean IoU (per-image foreground IoU at threshold 0.5,
 averaged) and the global IoU (intersections over unions summed over the
 split). With --json it prints one JSON object.

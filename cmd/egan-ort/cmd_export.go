@@ -21,8 +21,12 @@ Export writes one self-contained inference model for a run directory:
 input "image" [N,3,H,W] float32 RGB in [0,1] (the normalisation of the
 training split is inside the graph), output "mask" [N,1,H,W] foreground
 probabilities (threshold at 0.5), the trained weights as initializers and
-the T deterministic Langevin steps unrolled in the graph. Its
-metadata_props hold the objective, T, the rate, the input size, the
+the T deterministic Langevin steps unrolled in the graph. A run trained
+with --tta flip (the default) gets a second unroll with the kernels and
+prior mirrored left to right, the same network seen in a mirror, and the
+mean of the two masks: what egan-ort's own inference computes by running
+the mirror image. Its metadata_props hold the objective, T, the rate,
+--tta, the input size, the
 checkpoint's val and test IoU, the egan-ort version and the run's config;
 --metadata adds keys of its own (not these). The model declares opset 17 and IR version 8 and runs in any ONNX runtime.
 

@@ -37,8 +37,9 @@ With neither it takes the newest run under runs/, where train writes when
 it is given no --out: the one whose last checkpoint was written last; and
 when there is none, the model built into egan-ort, trained on the 32x32
 Weizmann horses (its log line says how). Each image is resized to the
-model's size, segmented by the deterministic Langevin inference, and its
-mask resized back to the image's own size. For an image NAME.EXT infer
+model's size, segmented by the deterministic Langevin inference (averaged
+with the mirror image's when the model was trained with --tta flip, the
+default), and its mask resized back to the image's own size. For an image NAME.EXT infer
 writes, in --out:
 
   NAME_mask.png     the mask: 255 where the probability is at least 0.5,
