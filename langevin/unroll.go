@@ -24,11 +24,15 @@ type Config struct {
 // clipping.
 func DefaultConfig() Config { return Config{Steps: 5, Rate: 2, Temp: 0.01, InitNoise: 1} }
 
+// MaxSteps is the most unrolled steps Validate accepts: training keeps
+// every step's state for the backward pass, so memory grows with them.
+const MaxSteps = 1000
+
 // Validate reports hyper-parameters that make no sense.
 func (c Config) Validate() error {
 	var errs []error
-	if c.Steps < 1 {
-		errs = append(errs, fmt.Errorf("steps %d: want at least 1", c.Steps))
+	if c.Steps < 1 || c.Steps > MaxSteps {
+		errs = append(errs, fmt.Errorf("steps %d: want 1 to %d", c.Steps, MaxSteps))
 	}
 	if !(c.Rate > 0) {
 		errs = append(errs, fmt.Errorf("rate %g: want > 0", c.Rate))

@@ -20,9 +20,9 @@ func DefaultDiscConfig() DiscConfig { return DiscConfig{Channels: 32, Depth: 3, 
 
 // Validate reports a configuration that cannot be built for size×size.
 func (c DiscConfig) Validate(size int) error {
-	if c.Channels < 1 || c.Depth < 1 || c.Slope < 0 || c.Slope > 1 {
-		return fmt.Errorf("models: discriminator: need channels ≥ 1, depth ≥ 1, slope in [0,1], got %d, %d, %g",
-			c.Channels, c.Depth, c.Slope)
+	if c.Channels < 1 || c.Channels > MaxChannels || c.Depth < 1 || !(c.Slope >= 0 && c.Slope <= 1) {
+		return fmt.Errorf("models: discriminator: need channels 1 to %d, depth ≥ 1, slope in [0,1], got %d, %d, %g",
+			MaxChannels, c.Channels, c.Depth, c.Slope)
 	}
 	if size>>c.Depth < 1 {
 		return fmt.Errorf("models: discriminator: %d stride-2 layers do not fit a %d-pixel image", c.Depth, size)

@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 
 	"github.com/egan-ort/egan-ort/graphs"
@@ -29,14 +30,43 @@ func DefaultEnergyConfig() EnergyConfig {
 	return EnergyConfig{Channels: 32, Depth: 3, Dilate: true, UnaryChannels: 64, UnaryDepth: 5, Prior: true}
 }
 
-// Validate reports a configuration that cannot be built.
-func (c EnergyConfig) Validate() error {
+// Limits of the networks' widths and depths: generous for real use, they
+// refuse a mistyped value before it exhausts memory.
+const (
+	MaxChannels = 1024 // hidden channels of any net
+	MaxDepth    = 16   // convolutions of the pairwise or the unary net
+)
+
+// MaxPairDepth is the deepest pairwise net for size×size images: MaxDepth,
+// or with dilate the depth whose largest dilation 2^(depth−1) is the last
+// below size (a larger one would see only padding).
+func MaxPairDepth(size int, dilate bool) int {
+	if !dilate || size < 2 {
+		return MaxDepth
+	}
+	return min(MaxDepth, bits.Len(uint(size-1)))
+}
+
+// MaxUnaryDepth is the deepest unary net for size×size images: MaxDepth,
+// or the depth whose largest dilation 2^(depth−2) is the last at most size.
+func MaxUnaryDepth(size int) int {
+	if size < 1 {
+		return 2
+	}
+	return min(MaxDepth, bits.Len(uint(size))+1)
+}
+
+// Validate reports a configuration that cannot be built for size×size
+// images, or whose widths, depths or dilations exceed the limits above.
+func (c EnergyConfig) Validate(size int) error {
 	switch {
-	case c.Channels < 1 || c.Depth < 2:
-		return fmt.Errorf("models: energy: need channels ≥ 1 and depth ≥ 2, got %d and %d", c.Channels, c.Depth)
-	case c.UnaryChannels < 0 || (c.UnaryChannels > 0 && c.UnaryDepth < 2):
-		return fmt.Errorf("models: energy: need unary channels ≥ 0 and unary depth ≥ 2, got %d and %d",
-			c.UnaryChannels, c.UnaryDepth)
+	case c.Channels < 1 || c.Channels > MaxChannels || c.Depth < 2 || c.Depth > MaxPairDepth(size, c.Dilate):
+		return fmt.Errorf("models: energy: need channels 1 to %d and depth 2 to %d, got %d and %d",
+			MaxChannels, MaxPairDepth(size, c.Dilate), c.Channels, c.Depth)
+	case c.UnaryChannels < 0 || c.UnaryChannels > MaxChannels ||
+		(c.UnaryChannels > 0 && (c.UnaryDepth < 2 || c.UnaryDepth > MaxUnaryDepth(size))):
+		return fmt.Errorf("models: energy: need unary channels 0 to %d and unary depth 2 to %d, got %d and %d",
+			MaxChannels, MaxUnaryDepth(size), c.UnaryChannels, c.UnaryDepth)
 	}
 	return nil
 }
@@ -62,7 +92,7 @@ type Energy struct {
 // energy gradients saturate σ and starve the backward pass, whose every
 // step is scaled by σ'(L_t).
 func NewEnergy(c EnergyConfig, size int, seed uint64) (*Energy, error) {
-	if err := c.Validate(); err != nil {
+	if err := c.Validate(size); err != nil {
 		return nil, err
 	}
 	if size < 4 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 
 	"github.com/egan-ort/egan-ort/data"
@@ -152,23 +153,40 @@ func (c Config) LRFactor(epoch int) float64 {
 	return 0.5 * (1 + math.Cos(math.Pi*float64(e-1)/float64(c.Epochs)))
 }
 
-// Validate checks the configuration before any work starts.
+// MaxBatch is the largest --batch and --eval-batch: generous for real use,
+// it refuses a mistyped value before it exhausts memory. The networks'
+// limits are models.MaxChannels and models.MaxDepth, the unroll's
+// langevin.MaxSteps.
+const MaxBatch = 4096
+
+// problems collects the errors of Validate, one per flag at most: a value
+// that breaks several rules is reported once, by the first.
+type problems struct {
+	errs []error
+	seen map[string]bool
+}
+
+// add records the problem of --flag unless one is recorded already.
+func (p *problems) add(flag, format string, args ...any) {
+	if p.seen[flag] {
+		return
+	}
+	if p.seen == nil {
+		p.seen = map[string]bool{}
+	}
+	p.seen[flag] = true
+	p.errs = append(p.errs, fmt.Errorf(format, args...))
+}
+
+// Validate checks the configuration before any work starts. Each problem
+// is reported once, under the flag that sets the value.
 func (c Config) Validate() error {
-	var errs []error
+	var p problems
 	if !slices.Contains(losses.Names(), c.Objective) {
-		errs = append(errs, fmt.Errorf("unknown objective %q (want one of %v)", c.Objective, losses.Names()))
+		p.add("objective", "unknown objective %q (want one of %v)", c.Objective, losses.Names())
 	}
-	if c.Size < 8 || c.Size > 512 {
-		errs = append(errs, fmt.Errorf("--size %d out of range [8, 512]", c.Size))
-	}
-	for _, f := range []struct {
-		flag string
-		v    int
-	}{{"epochs", c.Epochs}, {"batch", c.Batch}, {"eval-batch", c.EvalBatch}, {"d-steps", c.DSteps}} {
-		if f.v < 1 {
-			errs = append(errs, fmt.Errorf("--%s must be ≥ 1, got %d", f.flag, f.v))
-		}
-	}
+	// Non-finite numbers first: every other rule about them would
+	// misread NaN or ±Inf.
 	for _, f := range []struct {
 		flag string
 		v    float64
@@ -178,50 +196,133 @@ func (c Config) Validate() error {
 		{"lr-adv", c.LRAdv}, {"beta1", c.Beta1}, {"beta2", c.Beta2}, {"scale", c.Augment.Scale},
 		{"weight-decay", c.WeightDecay},
 		{"disc-slope", c.Disc.Slope},
+		{"rate", c.Langevin.Rate}, {"temp", c.Langevin.Temp}, {"init-noise", c.Langevin.InitNoise},
+		{"clip", c.Langevin.Clip},
 	} {
 		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
-			errs = append(errs, fmt.Errorf("--%s must be a finite number, got %g", f.flag, f.v))
+			p.add(f.flag, "--%s must be a finite number, got %g", f.flag, f.v)
+		}
+	}
+	if c.Size < 8 || c.Size > 512 {
+		p.add("size", "--size %d out of range [8, 512]", c.Size)
+	}
+	for _, f := range []struct {
+		flag string
+		v    int
+	}{{"epochs", c.Epochs}, {"d-steps", c.DSteps}} {
+		if f.v < 1 {
+			p.add(f.flag, "--%s must be ≥ 1, got %d", f.flag, f.v)
+		}
+	}
+	// Bounds of what takes memory.
+	e := c.Energy
+	for _, f := range []struct {
+		flag        string
+		v, min, max int
+	}{
+		{"batch", c.Batch, 1, MaxBatch}, {"eval-batch", c.EvalBatch, 1, MaxBatch},
+		{"steps", c.Langevin.Steps, 1, langevin.MaxSteps},
+		{"energy-channels", e.Channels, 1, models.MaxChannels},
+		{"unary-channels", e.UnaryChannels, 0, models.MaxChannels},
+		{"disc-channels", c.Disc.Channels, 1, models.MaxChannels},
+	} {
+		if f.v < f.min || f.v > f.max {
+			p.add(f.flag, "--%s %d: want %d to %d", f.flag, f.v, f.min, f.max)
+		}
+	}
+	if maxDepth := models.MaxPairDepth(c.Size, e.Dilate); e.Depth < 2 || e.Depth > maxDepth {
+		if e.Dilate && e.Depth > maxDepth && maxDepth < models.MaxDepth {
+			p.add("energy-depth", "--energy-depth %d: with --energy-dilate the largest dilation 2^(depth-1) "+
+				"must be below --size %d: want 2 to %d", e.Depth, c.Size, maxDepth)
+		} else {
+			p.add("energy-depth", "--energy-depth %d: want 2 to %d", e.Depth, maxDepth)
+		}
+	}
+	if maxDepth := models.MaxUnaryDepth(c.Size); e.UnaryChannels > 0 && (e.UnaryDepth < 2 || e.UnaryDepth > maxDepth) {
+		if e.UnaryDepth > maxDepth && maxDepth < models.MaxDepth {
+			p.add("unary-depth", "--unary-depth %d: the unary net's largest dilation 2^(depth-2) "+
+				"must not exceed --size %d: want 2 to %d", e.UnaryDepth, c.Size, maxDepth)
+		} else {
+			p.add("unary-depth", "--unary-depth %d: want 2 to %d", e.UnaryDepth, maxDepth)
+		}
+	}
+	if maxDepth := bits.Len(uint(max(c.Size, 1))) - 1; c.Disc.Depth < 1 || c.Disc.Depth > maxDepth {
+		p.add("disc-depth", "--disc-depth %d: want 1 to %d stride-2 layers for --size %d",
+			c.Disc.Depth, maxDepth, c.Size)
+	}
+	if !(c.Disc.Slope >= 0 && c.Disc.Slope <= 1) {
+		p.add("disc-slope", "--disc-slope %g: want a LeakyReLU slope in [0, 1]", c.Disc.Slope)
+	}
+	if !(c.Langevin.Rate > 0) {
+		p.add("rate", "--rate %g: want > 0", c.Langevin.Rate)
+	}
+	for _, f := range []struct {
+		flag string
+		v    float64
+	}{{"temp", c.Langevin.Temp}, {"init-noise", c.Langevin.InitNoise}, {"clip", c.Langevin.Clip}} {
+		if !(f.v >= 0) {
+			p.add(f.flag, "--%s %g: want ≥ 0", f.flag, f.v)
 		}
 	}
 	if c.Augment.MaxShift < 0 || c.Augment.MaxShift >= c.Size/2 {
-		errs = append(errs, fmt.Errorf("--shift %d: want 0 to %d pixels (less than half of --size %d)",
-			c.Augment.MaxShift, max(c.Size/2-1, 0), c.Size))
+		p.add("shift", "--shift %d: want 0 to %d pixels (less than half of --size %d)",
+			c.Augment.MaxShift, max(c.Size/2-1, 0), c.Size)
 	}
 	if !(c.Augment.Scale >= 0 && c.Augment.Scale < 1) {
-		errs = append(errs, fmt.Errorf("--scale %g: want a crop fraction in [0, 1)", c.Augment.Scale))
+		p.add("scale", "--scale %g: want a crop fraction in [0, 1)", c.Augment.Scale)
 	}
 	if c.Landscape < 0 || c.Landscape == 1 || c.Landscape > 101 {
-		errs = append(errs, fmt.Errorf("--landscape %d: want 0 (off) or 2 to 101", c.Landscape))
+		p.add("landscape", "--landscape %d: want 0 (off) or 2 to 101", c.Landscape)
 	}
 	if c.Objective == "ebgan" && c.Batch < 2 {
-		errs = append(errs, fmt.Errorf("--batch %d: ebgan's pull-away term needs at least 2", c.Batch))
+		p.add("batch", "--batch %d: ebgan's pull-away term needs at least 2", c.Batch)
 	}
-	for name, lr := range map[string]float64{"lr-disc": c.LRDisc, "lr-ce": c.LRCE, "lr-adv": c.LRAdv} {
-		if !(lr > 0) && !math.IsNaN(lr) {
-			errs = append(errs, fmt.Errorf("--%s must be > 0, got %g", name, lr))
+	for _, f := range []struct {
+		flag string
+		lr   float64
+	}{{"lr-disc", c.LRDisc}, {"lr-ce", c.LRCE}, {"lr-adv", c.LRAdv}} {
+		if !(f.lr > 0) {
+			p.add(f.flag, "--%s must be > 0, got %g", f.flag, f.lr)
 		}
 	}
 	if c.WeightDecay < 0 {
-		errs = append(errs, fmt.Errorf("--weight-decay must be ≥ 0, got %g", c.WeightDecay))
+		p.add("weight-decay", "--weight-decay must be ≥ 0, got %g", c.WeightDecay)
 	}
-	if !slices.Contains(LRSchedules, c.LRSchedule) {
-		errs = append(errs, fmt.Errorf("--lr-schedule %q: want one of %v", c.LRSchedule, LRSchedules))
-	}
-	if !slices.Contains(TTAs, c.TTA) {
-		errs = append(errs, fmt.Errorf("--tta %q: want one of %v", c.TTA, TTAs))
-	}
-	if !(c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1) {
-		errs = append(errs, fmt.Errorf("--beta1 %g and --beta2 %g: both must be in [0, 1)", c.Beta1, c.Beta2))
-	}
-	for _, err := range []error{c.Energy.Validate(), c.Disc.Validate(c.Size), c.Langevin.Validate()} {
-		if err != nil {
-			errs = append(errs, err)
+	// Decoupled decay scales every weight by 1 − lr·wd per step (at most:
+	// the schedule only lowers lr), which must stay positive for both of
+	// the generator's rates: the larger one bounds it.
+	if flag, lr := "lr-ce", c.LRCE; c.WeightDecay > 0 {
+		if c.LRAdv > lr {
+			flag, lr = "lr-adv", c.LRAdv
+		}
+		if lr > 0 && !(lr*c.WeightDecay < 1) {
+			p.add("weight-decay", "--weight-decay %g: with --%s %g each step would scale the weights by "+
+				"1 - lr·wd = %g; want lr·wd < 1, a weight decay below %g", c.WeightDecay, flag, lr,
+				1-lr*c.WeightDecay, 1/lr)
 		}
 	}
-	if _, err := losses.New(c.Objective, c.Loss); err != nil && len(errs) == 0 {
-		errs = append(errs, err)
+	if !slices.Contains(LRSchedules, c.LRSchedule) {
+		p.add("lr-schedule", "--lr-schedule %q: want one of %v", c.LRSchedule, LRSchedules)
 	}
-	if err := errors.Join(errs...); err != nil {
+	if !slices.Contains(TTAs, c.TTA) {
+		p.add("tta", "--tta %q: want one of %v", c.TTA, TTAs)
+	}
+	if !(c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1) {
+		p.add("beta1", "--beta1 %g and --beta2 %g: both must be in [0, 1)", c.Beta1, c.Beta2)
+	}
+	// The packages' own checks, in their own words, for anything the flags'
+	// checks above missed.
+	if len(p.errs) == 0 {
+		for _, err := range []error{c.Energy.Validate(c.Size), c.Disc.Validate(c.Size), c.Langevin.Validate()} {
+			if err != nil {
+				p.errs = append(p.errs, err)
+			}
+		}
+	}
+	if _, err := losses.New(c.Objective, c.Loss); err != nil && len(p.errs) == 0 {
+		p.errs = append(p.errs, err)
+	}
+	if err := errors.Join(p.errs...); err != nil {
 		return fmt.Errorf("orchestrator: config: %w", err)
 	}
 	return nil

@@ -418,7 +418,7 @@ func TestValidateNamesFlags(t *testing.T) {
 	if err == nil {
 		t.Fatal("accepted")
 	}
-	for _, want := range []string{"--epochs", "--batch 1", "--shift -1", "--scale NaN", "--alpha", "--lr-ce", "--lr-schedule \"step\"", "--tta \"\""} {
+	for _, want := range []string{"--epochs", "--batch 1", "--shift -1", "--scale must be a finite number, got NaN", "--alpha", "--lr-ce", "--lr-schedule \"step\"", "--tta \"\""} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
@@ -508,5 +508,52 @@ func TestExportMetadataKeys(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", key)) {
 			t.Errorf("metadata key %q: %v", key, err)
 		}
+	}
+}
+
+// TestValidateLimits: values that would exhaust memory or overflow are
+// refused under their flag's name with the allowed range, each problem on
+// one line.
+func TestValidateLimits(t *testing.T) {
+	for _, tc := range []struct {
+		set  func(c *Config)
+		want string
+	}{
+		{func(c *Config) { c.Energy.Depth = 1000 }, "--energy-depth 1000: "},
+		{func(c *Config) { c.Energy.Depth, c.Size = 65, 8 }, "--energy-depth 65: with --energy-dilate the largest dilation"},
+		{func(c *Config) { c.Energy.Depth, c.Size = 6, 32 }, "must be below --size 32: want 2 to 5"},
+		{func(c *Config) { c.Energy.Depth, c.Energy.Dilate = 17, false }, "--energy-depth 17: want 2 to 16"},
+		{func(c *Config) { c.Energy.UnaryDepth = 40 }, "--unary-depth 40"},
+		{func(c *Config) { c.Energy.Channels = 1 << 20 }, "--energy-channels 1048576: want 1 to 1024"},
+		{func(c *Config) { c.Energy.UnaryChannels = 5000 }, "--unary-channels 5000: want 0 to 1024"},
+		{func(c *Config) { c.Disc.Channels = 5000 }, "--disc-channels 5000: want 1 to 1024"},
+		{func(c *Config) { c.Disc.Depth = 6 }, "--disc-depth 6: want 1 to 5"},
+		{func(c *Config) { c.Batch = 1 << 30 }, "--batch 1073741824: want 1 to 4096"},
+		{func(c *Config) { c.EvalBatch = 5000 }, "--eval-batch 5000: want 1 to 4096"},
+		{func(c *Config) { c.Langevin.Steps = 100000 }, "--steps 100000: want 1 to 1000"},
+		{func(c *Config) { c.Langevin.Rate = math.Inf(1) }, "--rate must be a finite number"},
+		{func(c *Config) { c.WeightDecay = 1e30 }, "--weight-decay 1e+30: with --lr-ce 0.002"},
+		{func(c *Config) { c.WeightDecay, c.LRAdv = 100, 0.05 }, "with --lr-adv 0.05 each step"},
+		{func(c *Config) { c.WeightDecay = math.Inf(-1) }, "--weight-decay must be a finite number, got -Inf"},
+		{func(c *Config) { c.LRCE = math.Inf(-1) }, "--lr-ce must be a finite number, got -Inf"},
+	} {
+		c := DefaultConfig("wgan-gp")
+		tc.set(&c)
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v", tc.want, err)
+			continue
+		}
+		if n := strings.Count(err.Error(), "\n"); n > 0 {
+			t.Errorf("%s: %d lines, want one:\n%v", tc.want, n+1, err)
+		}
+	}
+	// The largest values allowed are accepted, as is a decay just short of
+	// the limit.
+	c := DefaultConfig("wgan-gp")
+	c.Energy.Depth, c.Energy.Channels, c.Batch, c.Langevin.Steps = 5, 1024, 4096, 1000
+	c.WeightDecay = 0.99 / c.LRCE
+	if err := c.Validate(); err != nil {
+		t.Errorf("the largest values were refused: %v", err)
 	}
 }

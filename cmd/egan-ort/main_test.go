@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -123,6 +125,19 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"bench", "--preset", "fast"}, `--preset "fast"`, "egan-ort bench --help"},
 		{[]string{"train", "--lr-schedule", "step"}, `--lr-schedule "step"`, "egan-ort train --help"},
 		{[]string{"train", "--weight-decay", "-1"}, "--weight-decay must be ≥ 0", "egan-ort train --help"},
+		{[]string{"train", "--energy-depth", "1000"}, "--energy-depth 1000:", "egan-ort train --help"},
+		{[]string{"train", "--energy-depth", "65", "--size", "8"}, "--energy-depth 65: with --energy-dilate", "egan-ort train --help"},
+		{[]string{"train", "--energy-depth", "7"}, "must be below --size 32", "egan-ort train --help"},
+		{[]string{"train", "--unary-depth", "64"}, "--unary-depth 64", "egan-ort train --help"},
+		{[]string{"train", "--batch", "100000000"}, "--batch 100000000: want 1 to 4096", "egan-ort train --help"},
+		{[]string{"train", "--eval-batch", "100000000"}, "--eval-batch 100000000: want 1 to 4096", "egan-ort train --help"},
+		{[]string{"train", "--energy-channels", "100000"}, "--energy-channels 100000: want 1 to 1024", "egan-ort train --help"},
+		{[]string{"train", "--unary-channels", "100000"}, "--unary-channels 100000: want 0 to 1024", "egan-ort train --help"},
+		{[]string{"train", "--disc-channels", "100000"}, "--disc-channels 100000: want 1 to 1024", "egan-ort train --help"},
+		{[]string{"train", "--steps", "100000"}, "--steps 100000: want 1 to 1000", "egan-ort train --help"},
+		{[]string{"train", "--landscape", "100000"}, "--landscape 100000", "egan-ort train --help"},
+		{[]string{"train", "--weight-decay", "1e30"}, "--weight-decay 1e+30: with --lr-ce 0.002", "egan-ort train --help"},
+		{[]string{"train", "--weight-decay", "-Inf"}, "--weight-decay must be a finite number", "egan-ort train --help"},
 		{[]string{"--threads", "3", "export", "--run", "r"}, "--threads does not apply", "egan-ort export --help"},
 		{[]string{"export", "--device", "cpu", "--run", "r"}, "unknown flag: --device", "egan-ort export --help"},
 		{[]string{"report", "r"}, "--out is required", "egan-ort report --help"},
@@ -139,6 +154,30 @@ func TestUsageErrors(t *testing.T) {
 		}
 		if !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "Run '"+tc.hint+"' for usage.") {
 			t.Errorf("egan-ort %v: stderr %q, want %q and a hint to %s", tc.args, r.stderr, tc.want, tc.hint)
+		}
+	}
+}
+
+// TestTrainRefusalsWriteNothing: a refused train command line reports one
+// problem in one line, under its flag, and creates no run directory.
+func TestTrainRefusalsWriteNothing(t *testing.T) {
+	for _, args := range [][]string{
+		{"--energy-depth", "65", "--size", "8"},
+		{"--batch", "100000000"},
+		{"--weight-decay", "-Inf"},
+		{"--weight-decay", "1e30"},
+		{"--lr-ce", "-Inf"},
+		{"--steps", "100000"},
+	} {
+		out := filepath.Join(t.TempDir(), "run")
+		r := runArgs(context.Background(), append([]string{"train", "--out", out}, args...)...)
+		lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+		if r.code != exitUsage || len(lines) != 2 || !strings.Contains(lines[0], args[0]) {
+			t.Errorf("train %v: exit %d, stderr %q; want %d and one line naming %s before the hint",
+				args, r.code, r.stderr, exitUsage, args[0])
+		}
+		if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("train %v: the refused run made %s (%v)", args, out, err)
 		}
 	}
 }
