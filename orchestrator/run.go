@@ -77,6 +77,11 @@ func Train(ctx context.Context, c Config, o RunOptions) (*Summary, error) {
 		if err != nil {
 			return nil, fmt.Errorf("orchestrator: resume %s: %w", o.Dir, err)
 		}
+		// The run's config.json may be rewritten below: one that does not
+		// read is left for the user to look at, not replaced.
+		if err := checkConfigFile(filepath.Join(o.Dir, ConfigFile)); err != nil {
+			return nil, fmt.Errorf("orchestrator: resume %s: %w", o.Dir, err)
+		}
 		epochs, dataDir := c.Epochs, c.Data
 		c, st, savedCfg = saved.Config, saved, saved.Config
 		// --epochs sets the run's planned total: more to extend it, fewer
@@ -136,7 +141,7 @@ func Train(ctx context.Context, c Config, o RunOptions) (*Summary, error) {
 		}
 	}
 	if !o.Resume || c != savedCfg {
-		if err := writeJSON(filepath.Join(o.Dir, "config.json"), c); err != nil {
+		if err := writeJSON(filepath.Join(o.Dir, ConfigFile), c); err != nil {
 			return nil, err
 		}
 	}
@@ -152,6 +157,28 @@ func Train(ctx context.Context, c Config, o RunOptions) (*Summary, error) {
 
 	r := &runner{t: t, c: c, o: o, log: log, st: st, loader: loader, splits: splits, metrics: ml}
 	return r.loop(ctx, layout == "synthetic")
+}
+
+// ConfigFile is the run's config in a run directory, as JSON; the
+// checkpoints hold it too, and resume reads it from the last one.
+const ConfigFile = "config.json"
+
+// checkConfigFile reports a config file at path that does not decode as a
+// Config; a missing one is no error.
+func checkConfigFile(path string) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return fmt.Errorf("%s does not read as a config (%v); it was left as it is: "+
+			"repair or remove it to resume", path, err)
+	}
+	return nil
 }
 
 func discCount(t *Trainer) int {

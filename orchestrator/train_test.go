@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -555,5 +556,57 @@ func TestValidateLimits(t *testing.T) {
 	c.WeightDecay = 0.99 / c.LRCE
 	if err := c.Validate(); err != nil {
 		t.Errorf("the largest values were refused: %v", err)
+	}
+}
+
+// TestResumeLeavesDamagedRun resumes a run whose config.json, then whose
+// tensor file, is damaged: each is refused naming the file, and nothing
+// in the run directory changes.
+func TestResumeLeavesDamagedRun(t *testing.T) {
+	dir := trainOneEpoch(t)
+	snapshot := func() map[string]string {
+		m := map[string]string{}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+			m[e.Name()] = string(b)
+		}
+		return m
+	}
+	cfgPath := filepath.Join(dir, "config.json")
+	if err := os.WriteFile(cfgPath, []byte(`{"objective": "ce", `), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := options(t, dir)
+	o.Resume = true
+	before := snapshot()
+	// --epochs 2 changes the config, which config.json would then record.
+	_, err := Train(context.Background(), Config{Epochs: 2}, o)
+	if err == nil || !strings.Contains(err.Error(), cfgPath) {
+		t.Fatalf("resume with a damaged config.json: %v", err)
+	}
+	if after := snapshot(); !maps.Equal(before, after) {
+		t.Fatalf("the refused resume changed the run directory")
+	}
+
+	if err := os.Remove(cfgPath); err != nil {
+		t.Fatal(err)
+	}
+	tensors, _ := filepath.Glob(filepath.Join(dir, LastCheckpoint+".*.safetensors"))
+	if len(tensors) != 1 {
+		t.Fatalf("tensor files %v", tensors)
+	}
+	b, _ := os.ReadFile(tensors[0])
+	b[len(b)-1] ^= 0xff
+	if err := os.WriteFile(tensors[0], b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before = snapshot()
+	_, err = Train(context.Background(), Config{Epochs: 2}, o)
+	if err == nil || !strings.Contains(err.Error(), tensors[0]) {
+		t.Fatalf("resume with a damaged tensor file: %v", err)
+	}
+	if after := snapshot(); !maps.Equal(before, after) {
+		t.Fatalf("the refused resume changed the run directory")
 	}
 }

@@ -39,7 +39,8 @@ checkpoints "last" (every epoch, and on Ctrl-C) and "best" (on val mean IoU).
 --resume RUN_DIR continues a run exactly where it stopped, with the run's
 own config: --epochs sets its total (above the epochs it has completed,
 to extend it or end it early) and --data points to its dataset at another
-path; other settings are refused. Ctrl-C saves a checkpoint and exits 130.
+path; any other setting must be given with the value the run already has,
+or not at all. Ctrl-C saves a checkpoint and exits 130.
 A NaN or Inf in a loss or a parameter stops training with an error and
 keeps the last good checkpoint.
 
@@ -75,6 +76,9 @@ type trainOptions struct {
 	out       string
 	resume    string
 	maxPixels int64
+	// resumeErr is why the run to resume could not be read, which run
+	// reports.
+	resumeErr error
 }
 
 // bindConfig registers a flag for every field of c that a user may set.
@@ -139,26 +143,7 @@ func (o *trainOptions) check(g *globalOptions, args []string) error {
 			return fmt.Errorf("--resume names the run directory; --out %q differs from it", o.out)
 		}
 		o.out = o.resume
-		// A resumed run keeps its config: --epochs may extend it and --data
-		// find its dataset at another path; any other setting is refused
-		// rather than silently ignored.
-		names := []string{"preset"}
-		scratch := pflag.NewFlagSet("", pflag.ContinueOnError)
-		bindConfig(scratch, &orchestrator.Config{})
-		scratch.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
-		for _, name := range names {
-			if name != "epochs" && name != "data" && o.fs.Changed(name) {
-				return fmt.Errorf("--%s cannot change a resumed run (it keeps the config in %s; only --epochs and --data apply)",
-					name, filepath.Join(o.resume, "config.json"))
-			}
-		}
-		if !o.fs.Changed("epochs") {
-			o.cfg.Epochs = 0
-		}
-		if !o.fs.Changed("data") {
-			o.cfg.Data = ""
-		}
-		return nil
+		return o.checkResume()
 	}
 	if o.preset != "" {
 		// Preset values, then the flags given explicitly on top.
@@ -185,7 +170,62 @@ func (o *trainOptions) check(g *globalOptions, args []string) error {
 	return o.cfg.Validate()
 }
 
+// checkResume checks the flags given with --resume. A resumed run keeps the
+// config of its last checkpoint: --epochs may extend it and --data find its
+// dataset at another path; any other setting given with the value the run
+// has is accepted, and with another value refused rather than silently
+// ignored. A checkpoint that cannot be read is left for run to report: it
+// is not a mistake on the command line.
+func (o *trainOptions) checkResume() error {
+	st, err := orchestrator.ReadState(o.resume, orchestrator.LastCheckpoint)
+	if err != nil {
+		o.resumeErr = err
+		return nil
+	}
+	saved := st.Config
+	recorded := pflag.NewFlagSet("", pflag.ContinueOnError)
+	bindConfig(recorded, &saved)
+	recorded.StringVar(&saved.Preset, "preset", saved.Preset, "")
+	var err2 error
+	recorded.VisitAll(func(f *pflag.Flag) {
+		given := o.fs.Lookup(f.Name)
+		if err2 != nil || f.Name == "epochs" || f.Name == "data" || !o.fs.Changed(f.Name) {
+			return
+		}
+		if was, now := f.Value.String(), given.Value.String(); was != now {
+			err2 = fmt.Errorf("--%s cannot change a resumed run: it keeps the config of its checkpoint %s, "+
+				"where --%s is %s, not %s (only --epochs and --data apply)",
+				f.Name, checkpointFile(o.resume, orchestrator.LastCheckpoint), f.Name, quoteEmpty(was), quoteEmpty(now))
+		}
+	})
+	if err2 != nil {
+		return err2
+	}
+	if !o.fs.Changed("epochs") {
+		o.cfg.Epochs = 0
+	}
+	if !o.fs.Changed("data") {
+		o.cfg.Data = ""
+	}
+	return nil
+}
+
+// checkpointFile is the record of checkpoint name in run directory dir,
+// the file that holds its config.
+func checkpointFile(dir, name string) string { return filepath.Join(dir, name+".json") }
+
+// quoteEmpty shows a flag's value, "" when it is empty.
+func quoteEmpty(v string) string {
+	if v == "" {
+		return `""`
+	}
+	return v
+}
+
 func (o *trainOptions) run(ctx context.Context, e *env, _ []string) error {
+	if o.resumeErr != nil {
+		return fmt.Errorf("resume %s: %w (nothing written)", o.resume, o.resumeErr)
+	}
 	orchestrator.Version = buildVersion()
 	ortOpts, err := e.initORT()
 	if err != nil {

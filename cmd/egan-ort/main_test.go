@@ -116,7 +116,6 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"train", "--resume"}, "flag needs an argument: --resume", "egan-ort train --help"},
 		{[]string{"train", "--resume", "a", "--out", "b"}, "differs", "egan-ort train --help"},
 		{[]string{"train", "--preset", "fast"}, `unknown preset "fast"`, "egan-ort train --help"},
-		{[]string{"train", "--resume", "r", "--lr-ce", "0.5"}, "--lr-ce cannot change a resumed run", "egan-ort train --help"},
 		{[]string{"train", "--scale", "NaN"}, "--scale must be a finite number", "egan-ort train --help"},
 		{[]string{"train", "--shift", "-1"}, "--shift -1", "egan-ort train --help"},
 		{[]string{"train", "extra"}, `unexpected argument "extra"`, "egan-ort train --help"},
