@@ -131,7 +131,7 @@ func Train(ctx context.Context, c Config, o RunOptions) (*Summary, error) {
 		if st, err = t.Restore(o.Dir, LastCheckpoint, loader); err != nil {
 			return nil, err
 		}
-		log.Info("resumed", "dir", o.Dir, "epoch", st.Epoch, "step", st.Step)
+		log.Info("resumed", st.position(o.Dir)...)
 	} else {
 		st = State{Stats: stats, Layout: layout, BestVal: -1}
 		// The directory is made only now, when the data and the graphs are
@@ -235,11 +235,11 @@ func (r *runner) loop(ctx context.Context, synthetic bool) (*Summary, error) {
 		for {
 			// Stop cleanly between steps on a signal.
 			if ctx.Err() != nil {
-				st.InEpoch, st.Seconds = true, time.Since(start).Seconds()
+				st.Seconds = time.Since(start).Seconds()
 				if err := r.t.Save(r.o.Dir, LastCheckpoint, *st, r.loader); err != nil {
 					return nil, fmt.Errorf("orchestrator: save on interrupt: %w", err)
 				}
-				r.log.Info("interrupted: checkpoint saved", "dir", r.o.Dir, "epoch", st.Epoch, "step", st.Step)
+				r.log.Info("interrupted: checkpoint saved", st.position(r.o.Dir)...)
 				return nil, ErrInterrupted
 			}
 			// Next batch; 0 ends the epoch.
@@ -265,7 +265,7 @@ func (r *runner) loop(ctx context.Context, synthetic bool) (*Summary, error) {
 				}
 				return nil, fmt.Errorf("%w; the last good checkpoint is in %s", err, r.o.Dir)
 			}
-			st.Step++
+			st.Step, st.InEpoch = st.Step+1, true
 			ms := float64(time.Since(t0).Microseconds()) / 1000
 			scores.add(ss)
 			r.log.Log(ctx, r.o.StepLevel, "step", "epoch", epoch, "step", st.Step, "loss_d", ss.LossD,

@@ -32,11 +32,11 @@ const stateVersion = 1
 type State struct {
 	Version   int        `json:"version"`
 	Config    Config     `json:"config"`
-	Stats     data.Stats `json:"stats"`  // normalisation of the training split
-	Layout    string     `json:"layout"` // the dataset layout trained on
-	Epoch     int        `json:"epoch"`  // completed epochs
-	Step      int64      `json:"step"`   // completed iterations
-	InEpoch   bool       `json:"in_epoch"`
+	Stats     data.Stats `json:"stats"`    // normalisation of the training split
+	Layout    string     `json:"layout"`   // the dataset layout trained on
+	Epoch     int        `json:"epoch"`    // completed epochs
+	Step      int64      `json:"step"`     // completed iterations
+	InEpoch   bool       `json:"in_epoch"` // steps of epoch Epoch+1 are done
 	BestVal   float64    `json:"best_val"` // best val mean IoU so far
 	BestEpoch int        `json:"best_epoch"`
 	Val       SplitIoU   `json:"val"` // of the parameters saved
@@ -45,6 +45,18 @@ type State struct {
 	NoiseRNG  []byte     `json:"noise_rng"`
 	LoaderRNG []byte     `json:"loader_rng"`
 	AdamSteps []int64    `json:"adam_steps"` // ce, adv, d
+}
+
+// position returns the log attributes of where the state of run dir
+// stands, as the step records count: the epoch of its last step (the
+// epoch under way when steps of it are done), that step, and the
+// completed epochs.
+func (st State) position(dir string) []any {
+	epoch := st.Epoch
+	if st.InEpoch {
+		epoch++
+	}
+	return []any{"dir", dir, "epoch", epoch, "step", st.Step, "completed_epochs", st.Epoch}
 }
 
 // adams returns the optimisers in checkpoint order, with their names and the

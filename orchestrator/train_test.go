@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"math"
 	"os"
@@ -249,6 +250,8 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	mid := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	o = options(t, mid)
+	var log bytes.Buffer
+	o.Log = slog.New(slog.NewTextHandler(&log, nil))
 	o.AfterStep = func(_ *Trainer, step int64) {
 		if step == 6 {
 			cancel()
@@ -260,6 +263,11 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	st, err := ReadState(mid, LastCheckpoint)
 	if err != nil || st.Step != 6 || !st.InEpoch {
 		t.Fatalf("checkpoint after interrupt: step %d, in epoch %t, err %v", st.Step, st.InEpoch, err)
+	}
+	// The log says where the checkpoint stands as the step records count:
+	// step 6, of epoch 2, after 1 completed epoch.
+	if want := `msg="interrupted: checkpoint saved" dir=` + mid + ` epoch=2 step=6 completed_epochs=1`; !strings.Contains(log.String(), want) {
+		t.Errorf("log lacks %q:\n%s", want, log.String())
 	}
 	o = options(t, mid)
 	o.Resume = true
