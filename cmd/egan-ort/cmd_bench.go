@@ -47,8 +47,8 @@ depend on the machine and on what else runs on it.`,
 	options: func(fs *pflag.FlagSet) options {
 		o := &benchOptions{}
 		fs.StringVar(&o.objective, "objective", "all", "objective to time: all, or "+joinOr(losses.Names()))
-		fs.IntVar(&o.size, "size", 32, "image side in pixels")
-		fs.IntVar(&o.batch, "batch", 10, "images per batch")
+		fs.IntVar(&o.size, "size", 32, "image side in pixels (8 to 512)")
+		fs.IntVar(&o.batch, "batch", 10, "images per batch (2 to 4096)")
 		fs.IntVar(&o.iters, "iters", 10, "timed iterations per objective")
 		fs.IntVar(&o.warmup, "warmup", 2, "untimed iterations first")
 		fs.StringVar(&o.data, "data", "", "dataset `dir` (default: the synthetic dataset)")
@@ -71,10 +71,44 @@ func (o *benchOptions) check(_ *globalOptions, args []string) error {
 		return fmt.Errorf("--objective %q: want all or %s", o.objective, joinOr(losses.Names()))
 	case o.preset != "" && !slices.Contains(orchestrator.Presets, o.preset):
 		return fmt.Errorf("--preset %q: want one of %v", o.preset, orchestrator.Presets)
-	case o.batch < 2 || o.size < 8 || o.iters < 1 || o.warmup < 0:
-		return fmt.Errorf("want --batch ≥ 2, --size ≥ 8, --iters ≥ 1, --warmup ≥ 0")
+	case o.size < 8 || o.size > 512:
+		return fmt.Errorf("--size %d: want 8 to 512 pixels, as train takes", o.size)
+	case o.batch < 2 || o.batch > orchestrator.MaxBatch:
+		return fmt.Errorf("--batch %d: want 2 to %d", o.batch, orchestrator.MaxBatch)
+	case o.iters < 1:
+		return fmt.Errorf("--iters %d: want at least 1", o.iters)
+	case o.warmup < 0:
+		return fmt.Errorf("--warmup %d: want 0 or more", o.warmup)
+	}
+	// Whatever else the settings timed would refuse, before any work.
+	for _, obj := range o.objectives() {
+		c, err := o.config(obj)
+		if err == nil {
+			err = c.Validate()
+		}
+		if err != nil {
+			return fmt.Errorf("--objective %s at --size %d, --batch %d: %w", obj, o.size, o.batch, err)
+		}
 	}
 	return nil
+}
+
+// objectives returns the objectives to time.
+func (o *benchOptions) objectives() []string {
+	if o.objective != "all" {
+		return []string{o.objective}
+	}
+	return losses.Names()
+}
+
+// config returns the training config timed for an objective.
+func (o *benchOptions) config(obj string) (orchestrator.Config, error) {
+	c := orchestrator.DefaultConfig(obj)
+	if err := c.ApplyPreset(o.preset); err != nil {
+		return c, err
+	}
+	c.Size, c.Batch, c.Data = o.size, o.batch, o.data
+	return c, nil
 }
 
 // benchResult is one objective's figures.
@@ -111,10 +145,7 @@ func (o *benchOptions) run(ctx context.Context, e *env, _ []string) error {
 	if rep.PeakGFLOPS, err = peakGFLOPS(ortOpts); err != nil {
 		return err
 	}
-	objs := losses.Names()
-	if o.objective != "all" {
-		objs = []string{o.objective}
-	}
+	objs := o.objectives()
 	var last *orchestrator.Trainer
 	var stats data.Stats
 	for _, obj := range objs {
@@ -142,11 +173,10 @@ func (o *benchOptions) run(ctx context.Context, e *env, _ []string) error {
 
 func (o *benchOptions) benchObjective(obj string, ortOpts ort.Options) (benchResult, *orchestrator.Trainer,
 	data.Stats, error) {
-	c := orchestrator.DefaultConfig(obj)
-	if err := c.ApplyPreset(o.preset); err != nil {
+	c, err := o.config(obj)
+	if err != nil {
 		return benchResult{}, nil, data.Stats{}, err
 	}
-	c.Size, c.Batch, c.Data = o.size, o.batch, o.data
 	splits, _, err := orchestrator.LoadData(c, data.Limits{})
 	if err != nil {
 		return benchResult{}, nil, data.Stats{}, err
