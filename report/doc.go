@@ -4,10 +4,13 @@
 //
 // # Tables
 //
-// Runs are grouped by objective, preset and dataset (Config.Objective,
-// Config.Preset, "" being the project's tuned defaults, and Config.Data, ""
-// being the synthetic dataset): runs of different datasets are never
-// averaged together. Each run counts
+// Runs are grouped by their whole config but for the seed: objective,
+// preset (Config.Preset, "" being the project's tuned defaults), dataset
+// (Config.Data, "" being the synthetic dataset) and every other setting.
+// A group whose settings differ from the defaults of its objective and
+// preset is labelled by the flags that differ, e.g. "tuned defaults,
+// --batch 4". Runs of different datasets or settings are never averaged
+// together. Each run counts
 // with its best-on-val checkpoint: the epoch e* = argmax_e IoU_val(e),
 // the first on ties, which is the checkpoint "best" that training keeps.
 // Over the n runs of a group (its seeds) a figure x is printed as

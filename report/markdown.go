@@ -16,10 +16,10 @@ func (g *generator) markdown() string {
 	for i, rr := range g.runs {
 		runs[i], ids[rr.run], reports[rr.run] = rr.run, rr.id, rr
 	}
-	groups := GroupRuns(runs)
+	groups := groupRuns(runs, g.command)
 
 	b.WriteString(readmeMarker + "\n\n")
-	fmt.Fprintf(&b, "# Study report\n\n%s in %s of objective, preset and dataset, each run counted "+
+	fmt.Fprintf(&b, "# Study report\n\n%s in %s of objective, preset, settings and dataset, each run counted "+
 		"with its best-on-val checkpoint.\n\n", plural(len(runs), "run"), plural(len(groups), "group"))
 	b.WriteString("## Summary\n\n")
 	summaryTable(&b, groups)

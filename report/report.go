@@ -39,9 +39,9 @@ type Options struct {
 	// Runtime, which must have been initialised (ort.Init) before.
 	Samples int
 	// FiguresPerGroup, when positive, draws figures for only the first
-	// that many runs of each group (objective, preset and dataset), in the
-	// order given, to keep the report of a many-seed study small; the
-	// tables still cover every run.
+	// that many runs of each group (objective, preset, settings and
+	// dataset), in the order given, to keep the report of a many-seed
+	// study small; the tables still cover every run.
 	FiguresPerGroup int
 	ORT             ort.Options
 	// Command, when not nil, returns the command line that reproduces a
@@ -113,7 +113,7 @@ func Generate(runs []string, outDir string, o Options) ([]string, error) {
 		for _, rr := range g.runs {
 			runs = append(runs, rr.run)
 		}
-		for _, gr := range GroupRuns(runs) {
+		for _, gr := range groupRuns(runs, g.command) {
 			for _, r := range gr.Runs[:min(len(gr.Runs), o.FiguresPerGroup)] {
 				drawn[r] = true
 			}

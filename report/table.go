@@ -10,25 +10,40 @@ import (
 	"strings"
 
 	"github.com/egan-ort/egan-ort/losses"
+	"github.com/egan-ort/egan-ort/orchestrator"
 )
 
-// Group is the runs of one objective, preset and dataset: the seeds of one
-// experiment.
+// Group is the runs of one config but for the seed, on one dataset: the
+// seeds of one experiment.
 type Group struct {
 	Objective string // "" when the runs' config is unknown
 	Preset    string // "" for the project's tuned defaults
 	Data      string // Config.Data, cleaned; "" for the synthetic dataset
-	Runs      []*Run
+	// Settings are the flags by which the runs' config differs from the
+	// defaults of its objective and preset, seed and dataset aside, as the
+	// report's commands write them (e.g. "--batch 4 --size 16"); "" when
+	// it does not differ.
+	Settings string
+	Runs     []*Run
+	key      orchestrator.Config // the runs' config with seed 0 and Data cleaned
 }
 
 // Name returns the group's heading, e.g. "wgan-gp (paper preset) on
-// weizmann_horse_32".
+// weizmann_horse_32", or "ce (tuned defaults, --batch 4) on synthetic".
 func (g Group) Name() string {
 	obj := g.Objective
 	if obj == "" {
 		obj = "unknown objective"
 	}
-	return obj + " (" + presetName(g.Preset) + ") on " + g.Dataset()
+	return obj + " (" + g.Label() + ") on " + g.Dataset()
+}
+
+// Label names the group's settings: its preset, then its Settings.
+func (g Group) Label() string {
+	if g.Settings == "" {
+		return presetName(g.Preset)
+	}
+	return presetName(g.Preset) + ", " + g.Settings
 }
 
 // Dataset names the group's dataset as the report shows it: "unknown"
@@ -56,22 +71,34 @@ func presetName(p string) string {
 	return p + " preset"
 }
 
-// GroupRuns groups runs by objective, preset and dataset, in the order of
-// losses.Names, tuned defaults before presets, the synthetic dataset
-// before folders; the runs of a group keep their order. Runs of different
-// datasets are never averaged together: their IoUs do not compare.
-func GroupRuns(runs []*Run) []Group {
+// GroupRuns groups runs by their config but for the seed, the path of the
+// dataset cleaned, labelling each group's Settings as ConfigDiff writes
+// them. The groups come in the order of losses.Names, tuned defaults
+// before presets, the synthetic dataset before folders, the defaults
+// before other settings; the runs of a group keep their order. Runs of
+// different datasets or settings are never averaged together: their IoUs
+// do not compare.
+func GroupRuns(runs []*Run) []Group { return groupRuns(runs, ConfigDiff) }
+
+// groupRuns is GroupRuns with the settings as command writes them.
+func groupRuns(runs []*Run, command func(orchestrator.Config) string) []Group {
 	var groups []Group
 	for _, r := range runs {
-		obj, preset, dataset := r.Config.Objective, r.Config.Preset, r.Config.Data
-		if dataset != "" {
-			dataset = filepath.Clean(dataset)
+		var key orchestrator.Config // all unknown configs together
+		if r.HasConfig {
+			key = r.Config
+			key.Seed = 0
+			if key.Data != "" {
+				key.Data = filepath.Clean(key.Data)
+			}
 		}
-		i := slices.IndexFunc(groups, func(g Group) bool {
-			return g.Objective == obj && g.Preset == preset && g.Data == dataset
-		})
+		i := slices.IndexFunc(groups, func(g Group) bool { return g.key == key })
 		if i < 0 {
-			groups = append(groups, Group{Objective: obj, Preset: preset, Data: dataset})
+			g := Group{Objective: key.Objective, Preset: key.Preset, Data: key.Data, key: key}
+			if r.HasConfig {
+				g.Settings = settings(key, command)
+			}
+			groups = append(groups, g)
 			i = len(groups) - 1
 		}
 		groups[i].Runs = append(groups[i].Runs, r)
@@ -85,9 +112,28 @@ func GroupRuns(runs []*Run) []Group {
 	slices.SortStableFunc(groups, func(a, b Group) int {
 		return cmp.Or(cmp.Compare(rank(a.Objective), rank(b.Objective)),
 			cmp.Compare(a.Objective, b.Objective), cmp.Compare(a.Preset, b.Preset),
-			cmp.Compare(a.Data, b.Data))
+			cmp.Compare(a.Data, b.Data), cmp.Compare(a.Settings, b.Settings))
 	})
 	return groups
+}
+
+// settings returns what sets config c apart from the defaults of its
+// objective and preset, its seed and dataset aside: the part of command's
+// line for c that its line for those defaults lacks.
+func settings(c orchestrator.Config, command func(orchestrator.Config) string) string {
+	base := orchestrator.DefaultConfig(c.Objective)
+	if base.ApplyPreset(c.Preset) != nil {
+		base.Preset = c.Preset // an unknown preset: every field shows
+	}
+	c.Seed, c.Data = base.Seed, base.Data
+	if c == base {
+		return ""
+	}
+	line, plain := command(c), command(base)
+	if rest, ok := strings.CutPrefix(line, plain); ok {
+		return strings.TrimSpace(rest)
+	}
+	return line
 }
 
 // Seeds returns the group's seeds in ascending order, each once, and how
@@ -247,7 +293,7 @@ func summaryTable(b *strings.Builder, groups []Group) {
 		if obj == "" {
 			obj = "unknown"
 		}
-		t.row(obj, presetName(g.Preset), tableCell(g.Dataset()), strconv.Itoa(len(g.Runs)),
+		t.row(obj, tableCell(g.Label()), tableCell(g.Dataset()), strconv.Itoa(len(g.Runs)),
 			seedList(g),
 			pctMeanStd(column(rs, func(r Result) float64 { return r.Train.Mean })),
 			pctMeanStd(column(rs, func(r Result) float64 { return r.Val.Mean })),

@@ -25,12 +25,14 @@ and a folder of PNG figures per run. Runs are named with --runs, as
 arguments, or both; '--runs runs/*' takes every directory the shell expands
 the pattern to, and a quoted pattern is expanded here.
 
-README.md opens with a table of every objective, preset and dataset
-("synthetic" for the generated shapes): train, val and test mean IoU of
-each run's best-on-val checkpoint as mean +- std over the runs (the
-seeds), global IoU, epochs and wall time; runs of different datasets are
-never averaged together. Then come the commands that reproduce the runs
-and, per objective, preset and dataset, a table of its runs and each
+README.md opens with a table of every group of runs whose configs differ
+only in their seed: its objective, its preset followed by the flags that
+differ from the preset's defaults (e.g. "tuned defaults, --batch 4"), its
+dataset ("synthetic" for the generated shapes), then the train, val and
+test mean IoU of each run's best-on-val checkpoint as mean +- std over
+the runs (the seeds), global IoU, epochs and wall time; runs of different
+datasets or settings are never averaged together. Then come the commands
+that reproduce the runs and, per group, a table of its runs and each
 run's figures: IoU per epoch, the discriminator's scores of real and fake
 masks at the first and the last epoch, the loss landscapes of the cross
 entropy and of the adversarial loss at the first and the last epoch, and
@@ -72,7 +74,7 @@ func (o *reportOptions) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Samples, "samples", report.DefaultSamples, "images per split in the sample grids")
 	fs.BoolVar(&o.NoSamples, "no-samples", false, "draw no sample grids (and load no ONNX Runtime)")
 	fs.IntVar(&o.FiguresPerGroup, "figures-per-group", 0,
-		"draw figures for the first `n` runs of each objective, preset and dataset only (0: every run)")
+		"draw figures for the first `n` runs of each group only (0: every run)")
 }
 
 func (o *reportOptions) check(_ *globalOptions, args []string) error {

@@ -91,7 +91,7 @@ func TestReportNoSamples(t *testing.T) {
 	// Best val epochs 2 (50%) and 2 (70%): 60.0 ± 14.1; the second run is
 	// unfinished.
 	for _, want := range []string{
-		"| mse | tuned defaults | synthetic | 2 | 1, 2 | 60.0 ± 14.1 | 60.0 ± 14.1 | 60.0 ± 14.1 | 60.0 / 60.0 / 60.0 | 2–3 of 3 |",
+		"| mse | tuned defaults, --epochs 3 | synthetic | 2 | 1, 2 | 60.0 ± 14.1 | 60.0 ± 14.1 | 60.0 ± 14.1 | 60.0 / 60.0 / 60.0 | 2–3 of 3 |",
 		"egan-ort train --objective mse --epochs 3 -o ",
 		"egan-ort train --objective mse --epochs 3 --seed 2 -o ",
 		"notes: no checkpoint and no epoch in metrics.jsonl",
@@ -102,6 +102,41 @@ func TestReportNoSamples(t *testing.T) {
 	}
 	if strings.Count(readme, "### mse-1") != 1 || strings.Contains(readme, "### report") {
 		t.Errorf("runs repeated or the report taken for a run:\n%s", readme)
+	}
+}
+
+// TestReportGroupsBySettings reports runs of one objective and dataset
+// whose configs differ in more than their seed: each config has its row,
+// labelled by the train flags that set it apart from the defaults.
+func TestReportGroupsBySettings(t *testing.T) {
+	root := t.TempDir()
+	c := orchestrator.DefaultConfig("mse")
+	c.Epochs = 2
+	writeLogOnlyRun(t, filepath.Join(root, "a"), c, 0.2, 0.5)
+	c.Seed = 2
+	writeLogOnlyRun(t, filepath.Join(root, "b"), c, 0.3, 0.7)
+	c.Energy.Channels, c.LRSchedule = 8, "cosine"
+	writeLogOnlyRun(t, filepath.Join(root, "c"), c, 0.1, 0.2)
+	out := filepath.Join(root, "report")
+	r := runArgs(context.Background(), "report", "--no-samples", "-o", out,
+		filepath.Join(root, "a"), filepath.Join(root, "b"), filepath.Join(root, "c"))
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, want := range []string{
+		"3 runs in 2 groups",
+		"| mse | tuned defaults, --epochs 2 | synthetic | 2 | 1, 2 | 60.0 ± 14.1 |",
+		"| mse | tuned defaults, --epochs 2 --lr-schedule cosine --energy-channels 8 | synthetic | 1 | 2 | 20.0 |",
+		"\n## mse (tuned defaults, --epochs 2 --lr-schedule cosine --energy-channels 8) on synthetic\n",
+	} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README.md lacks %q:\n%s", want, readme)
+		}
 	}
 }
 
