@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,5 +102,28 @@ func TestResumeDamagedRun(t *testing.T) {
 	}
 	if _, err := os.Stat(missing); err == nil {
 		t.Errorf("the refused resume made %s", missing)
+	}
+}
+
+// TestLRScheduleHelp: the help of --lr-schedule gives the cosine factor of
+// the last epoch as Config.LRFactor computes it, not "near 0".
+func TestLRScheduleHelp(t *testing.T) {
+	r := runArgs(context.Background(), "train", "--help")
+	i := strings.Index(r.stdout, "--lr-schedule")
+	if i < 0 {
+		t.Fatalf("train --help lacks --lr-schedule:\n%s", r.stdout)
+	}
+	help := r.stdout[i:]
+	help = help[:strings.Index(help, "--weight-decay")]
+	c := orchestrator.DefaultConfig("ce")
+	c.LRSchedule = "cosine"
+	last := fmt.Sprintf("%.2g for %d epochs", c.LRFactor(c.Epochs), c.Epochs)
+	for _, want := range []string{"(1+cos(pi*(E-1)/E))/2 at the last", last} {
+		if !strings.Contains(help, want) {
+			t.Errorf("--lr-schedule's help lacks %q:\n%s", want, help)
+		}
+	}
+	if strings.Contains(help, "near 0") {
+		t.Errorf("--lr-schedule's help says the last factor is near 0:\n%s", help)
 	}
 }
