@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/png"
 	"io/fs"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -267,7 +268,7 @@ func (o *inferOptions) findRun(e *env) (string, error) {
 	run := o.Run
 	if run == "" {
 		var err error
-		if run, err = newestRun(defaultRunsDir); err != nil {
+		if run, err = newestRun(defaultRunsDir, e.log); err != nil {
 			return "", err
 		}
 		e.log.Info("no --run given: using the newest run", "run", run)
@@ -277,18 +278,26 @@ func (o *inferOptions) findRun(e *env) (string, error) {
 
 // newestRun returns the directory under root whose last checkpoint record
 // (last.json) was modified last; on a tie, the later name, since train
-// names its runs by start time.
-func newestRun(root string) (string, error) {
+// names its runs by start time. A run whose record does not read is
+// skipped with a warning naming it.
+func newestRun(root string, log *slog.Logger) (string, error) {
 	entries, err := os.ReadDir(root)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("find the newest run: %w", err)
 	}
 	var newest string
 	var newestTime time.Time
+	var skipped []string
 	for _, en := range entries {
 		dir := filepath.Join(root, en.Name())
-		fi, err := os.Stat(filepath.Join(dir, orchestrator.LastCheckpoint+".json"))
+		record := filepath.Join(dir, orchestrator.LastCheckpoint+".json")
+		fi, err := os.Stat(record)
 		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if _, err := orchestrator.ReadState(dir, orchestrator.LastCheckpoint); err != nil {
+			log.Warn("skipping a run whose last checkpoint does not read", "file", record, "err", err)
+			skipped = append(skipped, record)
 			continue
 		}
 		if newest == "" || !fi.ModTime().Before(newestTime) {
@@ -299,6 +308,10 @@ func newestRun(root string) (string, error) {
 		where := root + string(filepath.Separator)
 		if wd, err := os.Getwd(); err == nil {
 			where += " in " + wd
+		}
+		if len(skipped) > 0 {
+			return "", fmt.Errorf("no usable run under %s: the last checkpoint of every run there does not read "+
+				"(%s); pass --run RUN_DIR or --model FILE", where, strings.Join(skipped, ", "))
 		}
 		return "", fmt.Errorf("no trained run found under %s: train one with 'egan-ort train', "+
 			"or pass --run RUN_DIR", where)

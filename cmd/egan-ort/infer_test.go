@@ -399,6 +399,41 @@ func TestInferNewestRun(t *testing.T) {
 	if got := listDir(t, "masks"); !slices.Equal(got, []string{"x_mask.png", "x_overlay.png"}) {
 		t.Errorf("infer wrote masks/%v", got)
 	}
+
+	// runs/c's last checkpoint is the newest but garbage: infer skips it,
+	// naming the file, and takes runs/a.
+	garbage := filepath.Join("runs", "c", "last.json")
+	if err := os.CopyFS(filepath.Join("runs", "c"), os.DirFS(run)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(garbage, []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runArgs(context.Background(), "infer", "--ort-lib", lib, img)
+	if r.code != exitOK || !strings.Contains(r.stderr, "skipping a run whose last checkpoint does not read") ||
+		!strings.Contains(r.stderr, "file="+garbage) {
+		t.Errorf("infer with a garbage newest run: exit %d, stderr lacks a warning naming %s:\n%s", r.code, garbage, r.stderr)
+	}
+	if want := `msg="no --run given: using the newest run" run=` + filepath.Join("runs", "a"); !strings.Contains(r.stderr, want) {
+		t.Errorf("infer does not log %q:\n%s", want, r.stderr)
+	}
+
+	// Only garbage: infer fails naming the file, and writes nothing.
+	t.Chdir(t.TempDir())
+	if err := os.MkdirAll(filepath.Join("runs", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	garbage = filepath.Join("runs", "x", "last.json")
+	if err := os.WriteFile(garbage, []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runArgs(context.Background(), "infer", "--ort-lib", lib, img)
+	if r.code != exitFailure || !strings.Contains(r.stderr, "no usable run") || !strings.Contains(r.stderr, garbage) {
+		t.Errorf("infer with only a garbage run: exit %d, stderr %q; want %d naming %s", r.code, r.stderr, exitFailure, garbage)
+	}
+	if _, err := os.Stat("masks"); err == nil {
+		t.Errorf("infer with only a garbage run wrote masks/")
+	}
 }
 
 // TestInferExportedModel checks that infer --model, from the exported file
