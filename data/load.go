@@ -20,6 +20,23 @@ const (
 	LayoutHorseDB = "horse-db"
 )
 
+// DescribeLayout names the dataset of a layout name (as Load returns it,
+// or "synthetic") in words for users; the names themselves are for
+// programs.
+func DescribeLayout(layout string) string {
+	switch layout {
+	case LayoutSplitLists:
+		return "the 32x32 Weizmann horse split"
+	case LayoutHorseDB:
+		return "the full Weizmann Horse Database"
+	case "synthetic":
+		return "the synthetic dataset (shapes, not horses)"
+	case "in-memory":
+		return "splits handed over in memory"
+	}
+	return layout
+}
+
 // maxAspectDiff is the largest relative difference between the aspect
 // ratios of an image and its mask; the Weizmann masks agree within 2%.
 const maxAspectDiff = 0.05

@@ -145,7 +145,7 @@ func Train(ctx context.Context, c Config, o RunOptions) (*Summary, error) {
 			return nil, err
 		}
 	}
-	log.Info("run", "dir", o.Dir, "objective", c.Objective, "data", layout,
+	log.Info("run", "dir", o.Dir, "objective", c.Objective, "data", data.DescribeLayout(layout),
 		"train", splits.Train.Len(), "val", splits.Val.Len(), "test", splits.Test.Len(),
 		"energy_params", t.Energy.Params.Count(), "disc_params", discCount(t), "threads", o.ORT.Threads)
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/egan-ort/egan-ort/data"
 	"github.com/egan-ort/egan-ort/export"
 	"github.com/egan-ort/egan-ort/orchestrator"
 )
@@ -30,7 +31,8 @@ func builtinSummary() string {
 	}
 	m := info.Metadata
 	return fmt.Sprintf("%s, %s epochs on %s (val mean IoU %s, test mean IoU %s; commit %s): %s",
-		m["objective"], m["epoch"], m["dataset"], m["val_mean_iou"], m["test_mean_iou"], m["commit"], m["command"])
+		m["objective"], m["epoch"], data.DescribeLayout(m["dataset"]), m["val_mean_iou"], m["test_mean_iou"], m["commit"],
+		m["command"])
 }
 
 // hasRun reports whether root holds at least one run with a last

@@ -114,7 +114,7 @@ func (o *evalOptions) run(ctx context.Context, e *env, _ []string) error {
 		return err
 	}
 	e.log.Info("model", "run", o.Run, "checkpoint", o.Checkpoint, "epoch", m.State.Epoch,
-		"objective", cfg.Objective, "size", cfg.Size, "data", dataName, "layout", layout)
+		"objective", cfg.Objective, "size", cfg.Size, "data", dataName, "dataset", data.DescribeLayout(layout))
 
 	// Evaluate the splits asked for, in the order train, val, test.
 	res := evalResult{Run: o.Run, Checkpoint: o.Checkpoint, Epoch: m.State.Epoch,

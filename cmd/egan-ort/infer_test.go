@@ -550,6 +550,11 @@ func TestInferBuiltin(t *testing.T) {
 	if !strings.Contains(r.stderr, "built-in model") {
 		t.Errorf("infer does not say it uses the built-in model:\n%s", r.stderr)
 	}
+	// It names its dataset in words, not by the name of its layout.
+	if !strings.Contains(r.stderr, "epochs on the 32x32 Weizmann horse split") ||
+		strings.Contains(r.stderr, data.LayoutSplitLists) {
+		t.Errorf("infer does not name the built-in model's dataset in words:\n%s", r.stderr)
+	}
 	name := strings.TrimSuffix(filepath.Base(paths[0]), filepath.Ext(paths[0]))
 	if m := decodeOutput(t, filepath.Join("out", name+"_mask.png")); m.Bounds().Size() != sizes[0] {
 		t.Errorf("mask of size %v, want %v", m.Bounds().Size(), sizes[0])
