@@ -127,3 +127,20 @@ func TestLRScheduleHelp(t *testing.T) {
 		t.Errorf("--lr-schedule's help says the last factor is near 0:\n%s", help)
 	}
 }
+
+// TestReadmeTrainFlags: README.md describes the preset and the train flags
+// of the schedule, the weight decay, the dilations and the test-time
+// augmentation.
+func TestReadmeTrainFlags(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, flag := range []string{"--preset paper", "--lr-schedule constant|cosine", "--weight-decay W",
+		"--energy-dilate", "--tta none|flip"} {
+		if !strings.Contains(readme, "`"+flag) {
+			t.Errorf("README.md does not describe `%s`", flag)
+		}
+	}
+}
