@@ -186,20 +186,19 @@ func (o *trainOptions) checkResume() error {
 	recorded := pflag.NewFlagSet("", pflag.ContinueOnError)
 	bindConfig(recorded, &saved)
 	recorded.StringVar(&saved.Preset, "preset", saved.Preset, "")
-	var err2 error
+	var refused error
 	recorded.VisitAll(func(f *pflag.Flag) {
-		given := o.fs.Lookup(f.Name)
-		if err2 != nil || f.Name == "epochs" || f.Name == "data" || !o.fs.Changed(f.Name) {
+		if refused != nil || f.Name == "epochs" || f.Name == "data" || !o.fs.Changed(f.Name) {
 			return
 		}
-		if was, now := f.Value.String(), given.Value.String(); was != now {
-			err2 = fmt.Errorf("--%s cannot change a resumed run: it keeps the config of its checkpoint %s, "+
+		if was, now := f.Value.String(), o.fs.Lookup(f.Name).Value.String(); was != now {
+			refused = fmt.Errorf("--%s cannot change a resumed run: it keeps the config of its checkpoint %s, "+
 				"where --%s is %s, not %s (only --epochs and --data apply)",
 				f.Name, checkpointFile(o.resume, orchestrator.LastCheckpoint), f.Name, quoteEmpty(was), quoteEmpty(now))
 		}
 	})
-	if err2 != nil {
-		return err2
+	if refused != nil {
+		return refused
 	}
 	if !o.fs.Changed("epochs") {
 		o.cfg.Epochs = 0
