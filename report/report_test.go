@@ -552,7 +552,10 @@ func TestGroupRunsBySettings(t *testing.T) {
 		return &Run{Config: c, HasConfig: true, Epochs: []orchestrator.EpochRecord{
 			{Kind: "epoch", Epoch: 1, Train: iou, Val: iou, Test: iou}}}
 	}
-	groups := GroupRuns([]*Run{run(1, 8, 0.8), run(1, 32, 0.2), run(2, 8, 0.6), run(2, 32, 0.4)})
+	// The eval batch changes how evaluation is batched, not the IoU: runs
+	// differing in it alone belong together, under the defaults' label.
+	evalBatch := func(r *Run, n int) *Run { r.Config.EvalBatch = n; return r }
+	groups := GroupRuns([]*Run{run(1, 8, 0.8), run(1, 32, 0.2), run(2, 8, 0.6), evalBatch(run(2, 32, 0.4), 64)})
 	var got []string
 	for _, g := range groups {
 		got = append(got, fmt.Sprintf("%s: %d runs", g.Name(), len(g.Runs)))

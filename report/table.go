@@ -25,7 +25,7 @@ type Group struct {
 	// it does not differ.
 	Settings string
 	Runs     []*Run
-	key      orchestrator.Config // the runs' config with seed 0 and Data cleaned
+	key      orchestrator.Config // the runs' config with seed and eval batch 0, Data cleaned
 }
 
 // Name returns the group's heading, e.g. "wgan-gp (paper preset) on
@@ -71,8 +71,8 @@ func presetName(p string) string {
 	return p + " preset"
 }
 
-// GroupRuns groups runs by their config but for the seed, the path of the
-// dataset cleaned, labelling each group's Settings as ConfigDiff writes
+// GroupRuns groups runs by their config but for the seed and the eval
+// batch, the path of the dataset cleaned, labelling each group's Settings as ConfigDiff writes
 // them. The groups come in the order of losses.Names, tuned defaults
 // before presets, the synthetic dataset before folders, the defaults
 // before other settings; the runs of a group keep their order. Runs of
@@ -87,7 +87,8 @@ func groupRuns(runs []*Run, command func(orchestrator.Config) string) []Group {
 		var key orchestrator.Config // all unknown configs together
 		if r.HasConfig {
 			key = r.Config
-			key.Seed = 0
+			// The eval batch sets how evaluation is batched, not its result.
+			key.Seed, key.EvalBatch = 0, 0
 			if key.Data != "" {
 				key.Data = filepath.Clean(key.Data)
 			}
@@ -118,14 +119,14 @@ func groupRuns(runs []*Run, command func(orchestrator.Config) string) []Group {
 }
 
 // settings returns what sets config c apart from the defaults of its
-// objective and preset, its seed and dataset aside: the part of command's
+// objective and preset, its seed, dataset and eval batch aside: the part of command's
 // line for c that its line for those defaults lacks.
 func settings(c orchestrator.Config, command func(orchestrator.Config) string) string {
 	base := orchestrator.DefaultConfig(c.Objective)
 	if base.ApplyPreset(c.Preset) != nil {
 		base.Preset = c.Preset // an unknown preset: every field shows
 	}
-	c.Seed, c.Data = base.Seed, base.Data
+	c.Seed, c.Data, c.EvalBatch = base.Seed, base.Data, base.EvalBatch
 	if c == base {
 		return ""
 	}
