@@ -7,7 +7,7 @@
 #   scripts/study.sh [RUNS_DIR [REPORT_DIR]]
 #
 # Environment: DATA (default ../shared/data/weizmann_horse_32), SEEDS
-# (default "1 2 3"), OBJECTIVES, PRESETS (default "paper tuned"), EPOCHS
+# (default "1 2 3"), OBJECTIVES, PRESETS (default "tuned paper"), EPOCHS
 # (override both presets' epochs, for a quick pass), JOBS (runs in parallel,
 # default 1; each run uses THREADS ORT threads, default nproc/JOBS).
 # Runs that already finished are skipped; unfinished ones are resumed.
@@ -19,18 +19,25 @@ out=${2:-$root/docs/results}
 data=${DATA:-$root/../shared/data/weizmann_horse_32}
 seeds=${SEEDS:-1 2 3}
 objectives=${OBJECTIVES:-ce wgan-gp ebgan mse logloss}
-presets=${PRESETS:-paper tuned}
+presets=${PRESETS:-tuned paper}
 jobs=${JOBS:-1}
 threads=${THREADS:-$(( $(nproc) / jobs > 0 ? $(nproc) / jobs : 1 ))}
 bin=$root/bin/egan-ort
 
 make -C "$root" --no-print-directory setup build >/dev/null
 
-# Expected duration, from a short benchmark of each objective: the runs still
-# to do (finished ones are skipped), at about 16 iterations an epoch (160
-# training images, batch 10) plus 15% for evaluating the three splits.
-echo "study: measuring training iterations per objective to estimate the duration..."
-bench=$("$bin" --json --quiet --threads "$threads" bench --iters 2 --warmup 1 --data "$data")
+# Expected duration, from a short benchmark of each objective under each
+# preset (the paper's networks and unroll are much cheaper than the tuned
+# defaults'): the runs still to do (finished ones are skipped), at about 16
+# iterations an epoch (160 training images, batch 10) plus 15% for evaluating
+# the three splits.
+echo "study: measuring training iterations per objective and preset to estimate the duration..."
+benches=()
+for preset in $presets; do
+	pflag=()
+	[ "$preset" = paper ] && pflag=(--preset paper)
+	benches+=("$preset=$("$bin" --json --quiet --threads "$threads" bench --iters 2 --warmup 1 --data "$data" "${pflag[@]}")")
+done
 todo=""
 for preset in $presets; do
 	for obj in $objectives; do
@@ -39,17 +46,21 @@ for preset in $presets; do
 		done
 	done
 done
-est=$(python3 - "$bench" "$todo" "${EPOCHS:-}" "$jobs" <<'PY'
+est=$(python3 - "$todo" "${EPOCHS:-}" "$jobs" "${benches[@]}" <<'PY'
 import json, sys
-rep = json.loads(sys.argv[1]); todo = sys.argv[2].split()
-epochs_override, jobs = sys.argv[3], int(sys.argv[4])
+todo = sys.argv[1].split()
+epochs_override, jobs = sys.argv[2], int(sys.argv[3])
+ms = {}
+for arg in sys.argv[4:]:
+    preset, rep = arg.split("=", 1)
+    for r in json.loads(rep)["results"]:
+        ms[preset, r["objective"]] = r["ms_per_iter"]
 epochs = {"paper": 300, "tuned": 100}
-ms = {r["objective"]: r["ms_per_iter"] for r in rep["results"]}
 total = 0.0
 for item in todo:
     preset, obj = item.split(":")
     e = int(epochs_override) if epochs_override else epochs[preset]
-    total += e * 16 * ms[obj] / 1000 * 1.15
+    total += e * 16 * ms[preset, obj] / 1000 * 1.15
 print(f"{len(todo)} runs to do, about {total / jobs / 3600:.1f} h")
 PY
 )
