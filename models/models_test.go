@@ -1,6 +1,7 @@
 package models
 
 import (
+	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -408,10 +409,20 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
+// benchThreads sets the intra-op threads of the benchmarks' sessions:
+// go test -bench TrainingGraphs ./models -args -ort-threads 1.
+var benchThreads = flag.Int("ort-threads", 0, "intra-op threads of the benchmarks' ORT sessions (0: one per core)")
+
 // BenchmarkTrainingGraphs reports ms per call of each training graph at
-// batch 10 and 32×32 with the default networks.
+// batch 10, 32×32 and 64×64, with the default networks and each lowering of
+// the weight gradients.
 func BenchmarkTrainingGraphs(b *testing.B) {
-	const batch, size = 10, 32
+	for _, size := range []int{32, 64} {
+		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) { benchTrainingGraphs(b, 10, size) })
+	}
+}
+
+func benchTrainingGraphs(b *testing.B, batch, size int) {
 	e, _ := NewEnergy(DefaultEnergyConfig(), size, 1)
 	d, _ := NewDisc(DefaultDiscConfig(), size, 1)
 	r := rand.New(rand.NewPCG(1, 1))
@@ -424,7 +435,12 @@ func BenchmarkTrainingGraphs(b *testing.B) {
 		}
 		return t
 	}
-	X, M, S := mk(x, batch, 3, size, size), mk(m, batch, 1, size, size), mk(sc, batch)
+	X, M, S := mk(x, int64(batch), 3, int64(size), int64(size)), mk(m, int64(batch), 1, int64(size), int64(size)), mk(sc, int64(batch))
+	defer func() {
+		for _, v := range []ort.Value{X, M, S} {
+			v.Destroy()
+		}
+	}()
 	for _, c := range []struct {
 		g    *graphs.Graph
 		ps   *Params
@@ -442,12 +458,12 @@ func BenchmarkTrainingGraphs(b *testing.B) {
 			graphs.WeightGradConv} {
 			c.g.WeightGrad = mode
 			name := c.g.Name() + []string{"", "/matmul_weight_grad", "/conv_weight_grad"}[mode]
-			benchProgram(b, name, c.g, c.ps, c.data)
+			benchProgram(b, name, c.g, c.ps, c.data, batch)
 		}
 	}
 }
 
-func benchProgram(b *testing.B, name string, g *graphs.Graph, ps *Params, data []ort.Value) {
+func benchProgram(b *testing.B, name string, g *graphs.Graph, ps *Params, data []ort.Value, batch int) {
 	{
 		c := struct {
 			g    *graphs.Graph
@@ -455,7 +471,7 @@ func benchProgram(b *testing.B, name string, g *graphs.Graph, ps *Params, data [
 			data []ort.Value
 		}{g, ps, data}
 		b.Run(name, func(b *testing.B) {
-			p, err := NewProgram(c.g, len(c.data), c.ps, ort.Options{}, "")
+			p, err := NewProgram(c.g, len(c.data), c.ps, ort.Options{Threads: *benchThreads}, "")
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -475,7 +491,57 @@ func benchProgram(b *testing.B, name string, g *graphs.Graph, ps *Params, data [
 			for b.Loop() {
 				run()
 			}
-			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/call")
+			sec := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(sec*1e3, "ms/call")
+			if f := c.g.FLOPs(batch); f > 0 {
+				b.ReportMetric(f/sec/1e9, "GFLOP/s")
+			}
 		})
+	}
+}
+
+// BenchmarkLayers times, one op at a time at batch 10 and 64×64, the layer
+// shapes the default networks are made of: the 64→64 and 32→32 convolutions
+// (at the dilations the nets use), the narrow ones at either end (3→C, 1→C,
+// C→1) and the softplus between them. Their GFLOP/s against the dense
+// convolution's say where a training step's rate goes.
+func BenchmarkLayers(b *testing.B) {
+	const n, s = 10, 64
+	r := rand.New(rand.NewPCG(1, 1))
+	weights := func(cout, cin int) []float64 {
+		w := make([]float64, cout*cin*9)
+		for i := range w {
+			w[i] = r.NormFloat64() * 0.05
+		}
+		return w
+	}
+	type layer struct {
+		name string
+		cin  int
+		g    *graphs.Graph
+	}
+	var layers []layer
+	for _, c := range []struct{ cin, cout, d int }{
+		{64, 64, 1}, {64, 64, 4}, {32, 32, 1}, {32, 32, 2},
+		{3, 64, 1}, {3, 32, 1}, {1, 32, 1}, {64, 1, 1}, {32, 1, 4},
+	} {
+		g := graphs.New("conv")
+		x := g.Input("x", graphs.Batch, c.cin, s, s)
+		w := g.Initializer("w", []int{c.cout, c.cin, 3, 3}, weights(c.cout, c.cin))
+		g.Output("y", g.Conv(x, w, nil, graphs.ConvOpts{Pads: [4]int{c.d, c.d, c.d, c.d}, Dilations: [2]int{c.d, c.d}}))
+		layers = append(layers, layer{fmt.Sprintf("conv%dto%d_dilation%d", c.cin, c.cout, c.d), c.cin, g})
+	}
+	for _, c := range []int{64, 32} {
+		g := graphs.New("softplus")
+		g.Output("y", g.Softplus(g.Input("x", graphs.Batch, c, s, s)))
+		layers = append(layers, layer{fmt.Sprintf("softplus%d", c), c, g})
+	}
+	for _, l := range layers {
+		x, err := ort.NewTensor(randSlice(r, n*l.cin*s*s, -2, 2), n, int64(l.cin), s, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchProgram(b, l.name, l.g, &Params{}, []ort.Value{x}, n)
+		x.Destroy()
 	}
 }
