@@ -46,6 +46,9 @@ func NewProgram(g *graphs.Graph, nData int, ps *Params, o ort.Options, cacheDir 
 			return nil, err
 		}
 	}
+	if o.Profile != "" {
+		o.Profile += p.Name // one profile per graph
+	}
 	sess, err := ort.NewSession(p.Model, names, p.Outputs, o)
 	if err != nil {
 		return nil, fmt.Errorf("models: program %s: %w", p.Name, err)

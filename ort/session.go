@@ -46,6 +46,7 @@ type Options struct {
 	Threads  int      // intra-op threads; 0 means DefaultThreads()
 	OptLevel OptLevel // graph optimisation level
 	GPU      int      // CUDA device ordinal
+	Profile  string   // when set, ORT's profiler writes each session's op timings to <Profile>_<date>.json
 }
 
 // Session is an ORT inference session over a model held in memory, with
@@ -101,6 +102,9 @@ func sessionOptions(o Options) (*ortgo.SessionOptions, error) {
 	}
 	if err == nil && o.Device == CUDA {
 		err = appendCUDA(opts, o.GPU)
+	}
+	if err == nil && o.Profile != "" {
+		err = opts.EnableProfiling(o.Profile)
 	}
 	if err != nil {
 		opts.Destroy()

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"text/tabwriter"
@@ -53,6 +55,7 @@ depend on the machine and on what else runs on it.`,
 		fs.IntVar(&o.warmup, "warmup", 2, "untimed iterations first")
 		fs.StringVar(&o.data, "data", "", "dataset `dir` (default: the synthetic dataset)")
 		fs.StringVar(&o.preset, "preset", "", "time the networks and settings of a train preset (paper) instead of the defaults")
+		fs.StringVar(&o.profile, "profile", "", "write ONNX Runtime's per-op profile of each training graph to `dir`/OBJECTIVE_GRAPH_DATE.json\n(Chrome trace format: open it in Perfetto or chrome://tracing)")
 		return o
 	},
 }
@@ -60,6 +63,7 @@ depend on the machine and on what else runs on it.`,
 // benchOptions are bench's flags.
 type benchOptions struct {
 	objective, data, preset    string
+	profile                    string
 	size, batch, iters, warmup int
 }
 
@@ -141,6 +145,11 @@ func (o *benchOptions) run(ctx context.Context, e *env, _ []string) error {
 	if err != nil {
 		return err
 	}
+	if o.profile != "" {
+		if err := os.MkdirAll(o.profile, 0o755); err != nil {
+			return fmt.Errorf("--profile: %w", err)
+		}
+	}
 	rep := benchReport{Size: o.size, Batch: o.batch, Threads: e.global.Threads, Preset: o.preset}
 	if rep.PeakGFLOPS, err = peakGFLOPS(ortOpts); err != nil {
 		return err
@@ -152,7 +161,11 @@ func (o *benchOptions) run(ctx context.Context, e *env, _ []string) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		res, tr, st, err := o.benchObjective(obj, ortOpts)
+		objOpts := ortOpts
+		if o.profile != "" {
+			objOpts.Profile = filepath.Join(o.profile, obj+"_")
+		}
+		res, tr, st, err := o.benchObjective(obj, objOpts)
 		if err != nil {
 			return err
 		}
