@@ -42,7 +42,8 @@ objective:
                         3x3 convolution (64 channels, 64x64, batch 8) in ORT
   allocs/iter           Go heap allocations per iteration after warm-up
 
-and the latency of the exported inference model at batch 1 and 128. All
+and the latency of the inference model train would export (with the flip
+average of --tta flip unless the preset turns it off) at batch 1 and 128. All
 figures come from one run, so their ratios are comparable; absolute times
 depend on the machine and on what else runs on it.`,
 	ort: true,
@@ -134,6 +135,7 @@ type benchResult struct {
 type benchReport struct {
 	Size, Batch, Threads int
 	Preset               string        `json:"preset"`
+	TTA                  string        `json:"tta"` // of the exported model timed
 	PeakGFLOPS           float64       `json:"peak_gflops"`
 	Results              []benchResult `json:"results"`
 	InferMSBatch1        float64       `json:"infer_ms_batch1"`
@@ -178,6 +180,7 @@ func (o *benchOptions) run(ctx context.Context, e *env, _ []string) error {
 		last, stats = tr, st
 	}
 	defer last.Destroy()
+	rep.TTA = last.Config.TTA
 	if rep.InferMSBatch1, rep.InferMSPerImage128, err = inferLatency(last, stats, ortOpts); err != nil {
 		return err
 	}
@@ -293,10 +296,11 @@ func peakGFLOPS(o ort.Options) (float64, error) {
 	return g.FLOPs(n) / best.Seconds() / 1e9, nil
 }
 
-// inferLatency times the exported inference model of tr's energy network:
-// ms per call at batch 1 and ms per image at batch 128.
+// inferLatency times the inference model that train would export for tr's
+// energy network (with the flip average of --tta flip, two unrolls): ms
+// per call at batch 1 and ms per image at batch 128.
 func inferLatency(tr *orchestrator.Trainer, stats data.Stats, o ort.Options) (float64, float64, error) {
-	g, err := export.Build(tr.Energy, stats, tr.Config.Langevin, export.Options{})
+	g, err := export.Build(tr.Energy, stats, tr.Config.Langevin, export.Options{Mirror: tr.Config.Mirror()})
 	if err != nil {
 		return 0, 0, err
 	}
@@ -357,7 +361,7 @@ func (o *benchOptions) print(e *env, rep benchReport) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "\nexported model: %.2f ms at batch 1, %.3f ms per image at batch 128\n",
+	fmt.Fprintf(e.stdout, "\nexported model (--tta %s): %.2f ms at batch 1, %.3f ms per image at batch 128\n", rep.TTA,
 		rep.InferMSBatch1, rep.InferMSPerImage128)
 	return nil
 }

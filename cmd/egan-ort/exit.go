@@ -13,14 +13,9 @@ import (
 const (
 	exitOK          = 0   // the command did its work
 	exitFailure     = 1   // the command failed while working
-	exitUsage       = 2   // bad command line, or a command not built yet
+	exitUsage       = 2   // bad command line
 	exitInterrupted = 130 // stopped by SIGINT or SIGTERM (128 + SIGINT)
 )
-
-// errNotImplemented is returned by commands whose body is not written yet.
-// It exits like a usage error: the command line asked for something this
-// build cannot do.
-var errNotImplemented = errors.New("not implemented yet")
 
 // usageError is a mistake on the command line, found before any work
 // started. cmd is the command it concerns, or "" for the top level; the
@@ -48,7 +43,7 @@ func exitCode(ctx context.Context, err error) int {
 		return exitOK
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.As(err, &ue), errors.Is(err, errNotImplemented):
+	case errors.As(err, &ue):
 		return exitUsage
 	}
 	return exitFailure

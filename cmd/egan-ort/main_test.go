@@ -285,7 +285,6 @@ func TestExitCode(t *testing.T) {
 		{bg, nil, exitOK},
 		{bg, errors.New("disk full"), exitFailure},
 		{bg, usagef("train", "bad"), exitUsage},
-		{bg, errNotImplemented, exitUsage},
 		{bg, context.Canceled, exitInterrupted},
 		{done, errors.New("run stopped"), exitInterrupted},
 		{done, nil, exitOK},
