@@ -26,9 +26,9 @@ with --tta flip (the default) gets a second unroll with the kernels and
 prior mirrored left to right, the same network seen in a mirror, and the
 mean of the two masks: what egan-ort's own inference computes by running
 the mirror image. Its metadata_props hold the objective, T, the rate,
---tta, the input size, the
-checkpoint's val and test IoU, the egan-ort version and the run's config;
---metadata adds keys of its own (not these). The model declares opset 17 and IR version 8 and runs in any ONNX runtime.
+--tta, the input size, the checkpoint's val and test IoU, the egan-ort
+version and the run's config; --metadata adds keys of its own (not these).
+The model declares opset 17 and IR version 8 and runs in any ONNX runtime.
 
 --portable restricts the graph to Conv, Add/Sub/Mul of same-shaped tensors,
 Sigmoid and Softplus (no Concat), which the pure-Go runtime
