@@ -221,6 +221,18 @@ func (b *builder) pairGrad(x, y *graphs.Value, theta []*graphs.Value, mirror boo
 	_, zs := e.PairForward(g, x, y, theta)
 	depth := e.Config.Depth
 	last := e.Pair.List[len(e.Pair.List)-1]
+	if !b.o.Portable {
+		// In the plain graph the constant is the input gradient of ones,
+		// which runtimes fold at load: 1·S·S floats stored instead of c·S·S.
+		key := "pair.dh_last"
+		if mirror {
+			key += ".mirrored"
+		}
+		ones := b.once("ones1", func(name string) *graphs.Value { return b.field(name, 1, constant(b.size*b.size, 1)) })
+		return b.pairBackward(theta, zs, b.once(key, func(string) *graphs.Value {
+			return g.ConvTranspose(ones, theta[len(theta)-1], e.Config.PairConv(depth-1), [2]int{})
+		}))
+	}
 	dh := b.once("pair.dh_last", func(name string) *graphs.Value {
 		d := e.Config.PairConv(depth - 1).Dilations[0]
 		return b.field(name, last.Shape[1], onesInputGrad(last.Data, last.Shape[1], b.size, d))
@@ -237,6 +249,13 @@ func (b *builder) pairGrad(x, y *graphs.Value, theta []*graphs.Value, mirror boo
 			return b.field(name, last.Shape[1], onesInputGrad(w, last.Shape[1], b.size, d))
 		})
 	}
+	return b.pairBackward(theta, zs, dh)
+}
+
+// pairBackward runs G(Y)'s chain from ∂h_{D−1} = dh down to the mask.
+func (b *builder) pairBackward(theta, zs []*graphs.Value, dh *graphs.Value) *graphs.Value {
+	g, e := b.g, b.e
+	depth := e.Config.Depth
 	for i := depth - 1; i >= 1; i-- {
 		dz := g.Mul(dh, g.Sigmoid(zs[i-1]))
 		if i > 1 {

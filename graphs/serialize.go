@@ -149,6 +149,9 @@ type lowering struct {
 	constByName map[string]*Value
 	nodes       []*onnxpb.NodeProto
 	extra       []*onnxpb.TensorProto
+	// flipped holds the flipped copy of each constant kernel whose input
+	// gradient the graph takes, made once however many nodes use it.
+	flipped map[*Value]string
 }
 
 func (l *lowering) name(v *Value) string {
@@ -276,8 +279,14 @@ func (l *lowering) lowerConvGradInput(n *Node, in, out []string) {
 	w := n.Inputs[1]
 	var wf string
 	if w.data != nil {
-		wf = l.constant(n.name+"/flipped_weight", []int{p.cin, p.cout, p.kernel[0], p.kernel[1]},
-			w.DType, flipKernel(w.data, p.cout, p.cin, p.kernel))
+		if wf = l.flipped[w]; wf == "" {
+			wf = l.constant(n.name+"/flipped_weight", []int{p.cin, p.cout, p.kernel[0], p.kernel[1]},
+				w.DType, flipKernel(w.data, p.cout, p.cin, p.kernel))
+			if l.flipped == nil {
+				l.flipped = map[*Value]string{}
+			}
+			l.flipped[w] = wf
+		}
 	} else {
 		wt := n.name + "/weight_T"
 		l.emit("Transpose", n.name+"/Transpose_weight", []string{in[1]}, []string{wt},
