@@ -7,6 +7,10 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/egan-ort/egan-ort/onnxpb"
 )
 
 // hvp returns ⟨∇ₓf, v⟩ reduced to [1] for a fixed random v, whose gradient
@@ -330,5 +334,45 @@ func TestFLOPs(t *testing.T) {
 	conv := 2.0 * 5 * 4 * 8 * 8 * 3 * 9 // batch 5
 	if got := g.FLOPs(5); got != 2*conv {
 		t.Fatalf("FLOPs %g, want %g (the convolution and its weight gradient)", got, 2*conv)
+	}
+}
+
+// TestFlippedKernelStoredOnce: the input gradients of one constant kernel,
+// taken at several nodes (as an unrolled export does at every step), share
+// one flipped copy of it, and each still equals the gradient through it.
+func TestFlippedKernelStoredOnce(t *testing.T) {
+	g := New("flip_once")
+	r := rand.New(rand.NewPCG(7, 8))
+	wv := randn(r, 3*2*3*3, 1)
+	w := g.Initializer("w", []int{3, 2, 3, 3}, wv)
+	o := ConvOpts{Pads: [4]int{1, 1, 1, 1}}
+	x := g.Input("x", Batch, 2, 5, 5)
+	p := g.Conv(x, w, nil, o).node.conv
+	u := g.Input("u", Batch, 3, 5, 5)
+	g.Output("a", g.convGradInput(p, u, w))
+	g.Output("b", g.convGradInput(p, g.Mul(u, g.Scalar(2)), w))
+	var m onnxpb.ModelProto
+	if err := proto.Unmarshal(g.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	flipped := 0
+	for _, init := range m.GetGraph().GetInitializer() {
+		if strings.HasSuffix(init.GetName(), "/flipped_weight") {
+			flipped++
+		}
+	}
+	if flipped != 1 {
+		t.Fatalf("%d flipped copies of the kernel stored, want 1", flipped)
+	}
+	const n = 2
+	xv, uv := randn(r, n*2*5*5, 1), randn(r, n*3*5*5, 1)
+	out := runGraph(t, g, n, [][]float64{xv, uv})
+	for i := range xv {
+		e := make([]float64, len(xv))
+		e[i] = 1
+		want := dot(uv, refConv(e, wv, n, 2, 3, 5, 5, 3, 3, o))
+		if math.Abs(out[0][i]-want) > 1e-4*(1+math.Abs(want)) || math.Abs(out[1][i]-2*want) > 2e-4*(1+math.Abs(want)) {
+			t.Fatalf("element %d: %.7g and %.7g, want %.7g and twice it", i, out[0][i], out[1][i], want)
+		}
 	}
 }
