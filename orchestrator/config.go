@@ -78,7 +78,7 @@ func DefaultConfig(objective string) Config {
 	return Config{
 		Objective:  objective,
 		Size:       32,
-		Epochs:     100,
+		Epochs:     150,
 		Batch:      10,
 		Seed:       1,
 		Energy:     models.DefaultEnergyConfig(),

@@ -10,7 +10,8 @@
 # (default "1 2 3"), OBJECTIVES, PRESETS (default "tuned paper"), EPOCHS
 # (override both presets' epochs, for a quick pass), JOBS (runs in parallel,
 # default 1; each run uses THREADS ORT threads, default nproc/JOBS).
-# Runs that already finished are skipped; unfinished ones are resumed.
+# Runs that already finished are skipped; unfinished ones are resumed, and
+# finished ones shorter than their preset's epochs are extended.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,11 +27,27 @@ bin=$root/bin/egan-ort
 
 make -C "$root" --no-print-directory setup build >/dev/null
 
+# Each preset's epochs, as the binary's defaults have them (a test in
+# cmd/egan-ort keeps the two in step). They are passed explicitly so that a
+# run that finished under a shorter default is extended to the current one:
+# with the constant learning rate of both presets, a run extended with
+# --resume --epochs is the run that a fresh one of that length would be.
+declare -A epochs=([tuned]=150 [paper]=300)
+
+# completed DIR prints the epochs a run directory has completed (0 if none).
+completed() {
+	if [ -f "$1/last.json" ]; then
+		python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["meta"]["epoch"])' "$1/last.json"
+	else
+		echo 0
+	fi
+}
+
 # Expected duration, from a short benchmark of each objective under each
 # preset (the paper's networks and unroll are much cheaper than the tuned
-# defaults'): the runs still to do (finished ones are skipped), at about 16
-# iterations an epoch (160 training images, batch 10) plus 15% for evaluating
-# the three splits.
+# defaults'): the epochs still to do (finished runs are skipped, unfinished
+# ones counted from where they stand), at about 16 iterations an epoch (160
+# training images, batch 10) plus 15% for evaluating the three splits.
 echo "study: measuring training iterations per objective and preset to estimate the duration..."
 benches=()
 for preset in $presets; do
@@ -40,28 +57,30 @@ for preset in $presets; do
 done
 todo=""
 for preset in $presets; do
+	planned=${EPOCHS:-${epochs[$preset]}}
 	for obj in $objectives; do
 		for seed in $seeds; do
-			[ -f "$runs/$preset/$obj-seed$seed/model.onnx" ] || todo+="$preset:$obj "
+			dir=$runs/$preset/$obj-seed$seed
+			left=$(( planned - $(completed "$dir") ))
+			if [ "$left" -gt 0 ] || [ ! -f "$dir/model.onnx" ]; then
+				todo+="$preset:$obj:$(( left > 0 ? left : 0 )) "
+			fi
 		done
 	done
 done
-est=$(python3 - "$todo" "${EPOCHS:-}" "$jobs" "${benches[@]}" <<'PY'
+est=$(python3 - "$todo" "$jobs" "${benches[@]}" <<'PY'
 import json, sys
-todo = sys.argv[1].split()
-epochs_override, jobs = sys.argv[2], int(sys.argv[3])
+todo, jobs = sys.argv[1].split(), int(sys.argv[2])
 ms = {}
-for arg in sys.argv[4:]:
+for arg in sys.argv[3:]:
     preset, rep = arg.split("=", 1)
     for r in json.loads(rep)["results"]:
         ms[preset, r["objective"]] = r["ms_per_iter"]
-epochs = {"paper": 300, "tuned": 100}
 total = 0.0
 for item in todo:
-    preset, obj = item.split(":")
-    e = int(epochs_override) if epochs_override else epochs[preset]
-    total += e * 16 * ms[preset, obj] / 1000 * 1.15
-print(f"{len(todo)} runs to do, about {total / jobs / 3600:.1f} h")
+    preset, obj, left = item.split(":")
+    total += int(left) * 16 * ms[preset, obj] / 1000 * 1.15
+print(f"{len(todo)} runs to do or finish, about {total / jobs / 3600:.1f} h")
 PY
 )
 echo "study: $est on this machine ($jobs run(s) at a time, $threads threads each)"
@@ -69,15 +88,18 @@ echo "study: $est on this machine ($jobs run(s) at a time, $threads threads each
 run_one() {
 	local obj=$1 preset=$2 seed=$3
 	local dir=$runs/$preset/$obj-seed$seed
-	local args=(--threads "$threads" --quiet train --objective "$obj" --seed "$seed" --data "$data" --out "$dir")
-	[ "$preset" = paper ] && args+=(--preset paper)
-	[ -n "${EPOCHS:-}" ] && args+=(--epochs "$EPOCHS")
-	if [ -f "$dir/model.onnx" ]; then
-		echo "study: $dir done"
+	local planned=${EPOCHS:-${epochs[$preset]}}
+	local done
+	done=$(completed "$dir")
+	if [ -f "$dir/model.onnx" ] && [ "$done" -ge "$planned" ]; then
+		echo "study: $dir done ($done epochs)"
 		return
 	elif [ -f "$dir/last.json" ]; then
-		"$bin" --threads "$threads" --quiet train --resume "$dir" ${EPOCHS:+--epochs "$EPOCHS"}
+		"$bin" --threads "$threads" --quiet train --resume "$dir" --epochs "$planned"
 	else
+		local args=(--threads "$threads" --quiet train --objective "$obj" --seed "$seed" --data "$data"
+			--epochs "$planned" --out "$dir")
+		[ "$preset" = paper ] && args+=(--preset paper)
 		"$bin" "${args[@]}"
 	fi
 }
