@@ -46,8 +46,10 @@ completed() {
 # Expected duration, from a short benchmark of each objective under each
 # preset (the paper's networks and unroll are much cheaper than the tuned
 # defaults'): the epochs still to do (finished runs are skipped, unfinished
-# ones counted from where they stand), at about 16 iterations an epoch (160
-# training images, batch 10) plus 15% for evaluating the three splits.
+# ones counted from where they stand). An epoch is the training split's
+# iterations at the benchmark's time per iteration, then the evaluation of
+# the three splits at its time per image of the exported model (which, like
+# evaluation, runs the unroll with the preset's flip average or without).
 echo "study: measuring training iterations per objective and preset to estimate the duration..."
 benches=()
 for preset in $presets; do
@@ -68,18 +70,22 @@ for preset in $presets; do
 		done
 	done
 done
-est=$(python3 - "$todo" "$jobs" "${benches[@]}" <<'PY'
-import json, sys
+images() { [ -f "$data/$1.txt" ] && grep -c . "$data/$1.txt" || echo "$2"; }
+est=$(python3 - "$todo" "$jobs" "$(images train 160)" "$(images val 40)" "$(images test 128)" "${benches[@]}" <<'PY'
+import json, math, sys
 todo, jobs = sys.argv[1].split(), int(sys.argv[2])
-ms = {}
-for arg in sys.argv[3:]:
+train, evaluated = int(sys.argv[3]), sum(int(n) for n in sys.argv[3:6])
+epoch_s = {}
+for arg in sys.argv[6:]:
     preset, rep = arg.split("=", 1)
-    for r in json.loads(rep)["results"]:
-        ms[preset, r["objective"]] = r["ms_per_iter"]
+    rep = json.loads(rep)
+    for r in rep["results"]:
+        iters = math.ceil(train / rep["Batch"])
+        epoch_s[preset, r["objective"]] = (iters * r["ms_per_iter"] + evaluated * rep["infer_ms_per_image_batch128"]) / 1000
 total = 0.0
 for item in todo:
     preset, obj, left = item.split(":")
-    total += int(left) * 16 * ms[preset, obj] / 1000 * 1.15
+    total += int(left) * epoch_s[preset, obj]
 print(f"{len(todo)} runs to do or finish, about {total / jobs / 3600:.1f} h")
 PY
 )
