@@ -110,22 +110,29 @@ run_one() {
 	fi
 }
 
-pids=()
+# JOBS runs at a time: the next starts as soon as any running one ends. A
+# run that fails does not stop the others; the study reports it at the end.
+running=0 failed=0
+reap() {
+	if wait -n; then :; else failed=$((failed + 1)); fi
+	running=$((running - 1))
+}
 for preset in $presets; do
 	for obj in $objectives; do
 		for seed in $seeds; do
+			[ "$running" -lt "$jobs" ] || reap
 			run_one "$obj" "$preset" "$seed" &
-			pids+=($!)
-			if [ "${#pids[@]}" -ge "$jobs" ]; then
-				wait "${pids[0]}"
-				pids=("${pids[@]:1}")
-			fi
+			running=$((running + 1))
 		done
 	done
 done
-for p in "${pids[@]}"; do wait "$p"; done
+while [ "$running" -gt 0 ]; do reap; done
 
 # Figures for the first seed of each group keep docs/results/ small; the
 # tables cover every run.
 "$bin" report --figures-per-group 1 --runs "$runs"/*/* -o "$out"
 echo "study: report in $out"
+if [ "$failed" -gt 0 ]; then
+	echo "study: $failed run(s) failed; their errors are above, and the report shows how far they got" >&2
+	exit 1
+fi
