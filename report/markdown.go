@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -20,7 +21,12 @@ func (g *generator) markdown() string {
 
 	b.WriteString(readmeMarker + "\n\n")
 	fmt.Fprintf(&b, "# Study report\n\n%s in %s of objective, preset, settings and dataset, each run counted "+
-		"with its best-on-val checkpoint.\n\n", plural(len(runs), "run"), plural(len(groups), "group"))
+		"with its best-on-val checkpoint.", plural(len(runs), "run"), plural(len(groups), "group"))
+	if total, n := totalSeconds(runs); n > 0 {
+		fmt.Fprintf(&b, " Together they recorded %s of training and evaluation (the sum of their wall times; "+
+			"runs that shared the machine overlap in time).", duration(total))
+	}
+	b.WriteString("\n\n")
 	b.WriteString("## Summary\n\n")
 	summaryTable(&b, groups)
 	b.WriteString("\nIoU is the foreground intersection over union at threshold 0.5, in percent: " +
@@ -170,4 +176,16 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// totalSeconds sums the wall times the runs recorded, and counts the runs
+// that recorded one.
+func totalSeconds(runs []*Run) (total float64, n int) {
+	for _, r := range runs {
+		if sec := r.Result().Seconds; !math.IsNaN(sec) {
+			total += sec
+			n++
+		}
+	}
+	return total, n
 }

@@ -337,8 +337,13 @@ func TestGenerateTables(t *testing.T) {
 	}
 
 	// Runs, seeds, commands, the skipped directory, the notes.
+	var total float64
+	for _, e := range exp {
+		total += e.seconds
+	}
 	for _, want := range []string{
 		"4 runs in 2 groups",
+		"Together they recorded " + duration(total) + " of training and evaluation",
 		"- wgan-gp (" + tinyLabel + ") on horses: 2 runs, seeds 1 and 2.",
 		"- ce (" + tinyLabel + ") on horses: 2 runs, seeds 1 and 2.",
 		"objective=wgan-gp batch=4 data=\"horses\"",

@@ -131,7 +131,7 @@ while [ "$running" -gt 0 ]; do reap; done
 # Figures for the first seed of each group keep docs/results/ small; the
 # tables cover every run.
 "$bin" report --figures-per-group 1 --runs "$runs"/*/* -o "$out"
-echo "study: report in $out"
+echo "study: report in $out; this invocation took $((SECONDS / 3600)) h $((SECONDS % 3600 / 60)) min"
 if [ "$failed" -gt 0 ]; then
 	echo "study: $failed run(s) failed; their errors are above, and the report shows how far they got" >&2
 	exit 1
