@@ -104,7 +104,11 @@ func bindConfig(fs *pflag.FlagSet, c *orchestrator.Config) {
 	fs.Float64Var(&c.LRDisc, "lr-disc", c.LRDisc, "Adam learning rate of the discriminator")
 	fs.Float64Var(&c.LRCE, "lr-ce", c.LRCE, "Adam learning rate of the generator's cross-entropy step")
 	fs.Float64Var(&c.LRAdv, "lr-adv", c.LRAdv, "Adam learning rate of the generator's adversarial step")
-	fs.StringVar(&c.LRSchedule, "lr-schedule", c.LRSchedule, "learning-rate schedule of all three rates: constant, or cosine (epoch e of E scales them by\n(1+cos(pi*(e-1)/E))/2: 1 at the first epoch, (1+cos(pi*(E-1)/E))/2 at the last, e.g. 0.00025 for 100 epochs)")
+	cosine := orchestrator.DefaultConfig(c.Objective)
+	cosine.LRSchedule = "cosine"
+	fs.StringVar(&c.LRSchedule, "lr-schedule", c.LRSchedule, fmt.Sprintf("learning-rate schedule of all three rates: constant, or cosine (epoch e of E scales them by\n"+
+		"(1+cos(pi*(e-1)/E))/2: 1 at the first epoch, (1+cos(pi*(E-1)/E))/2 at the last, e.g. %.2g for %d epochs)",
+		cosine.LRFactor(cosine.Epochs), cosine.Epochs))
 	fs.Float64Var(&c.WeightDecay, "weight-decay", c.WeightDecay, "decoupled (AdamW) weight decay of the energy network's parameters (lr*wd below 1 for --lr-ce and --lr-adv); 0 is off")
 	fs.Float64Var(&c.Beta1, "beta1", c.Beta1, "Adam beta1")
 	fs.Float64Var(&c.Beta2, "beta2", c.Beta2, "Adam beta2")
