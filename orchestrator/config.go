@@ -37,8 +37,12 @@ type Config struct {
 	// WeightDecay is the decoupled (AdamW) weight decay of the energy
 	// network's parameters in both generator steps; 0 is off.
 	WeightDecay float64 `json:"weight_decay"`
-	Beta2       float64 `json:"beta2"`
-	DSteps      int     `json:"d_steps"` // discriminator steps per batch
+	// EMA is the decay of the exponential moving average of the energy
+	// network's parameters that evaluation, the best checkpoint, inference
+	// and export use (see average); 0 is off: they use the parameters.
+	EMA    float64 `json:"ema"`
+	Beta2  float64 `json:"beta2"`
+	DSteps int     `json:"d_steps"` // discriminator steps per batch
 	// LRSchedule scales the three rates per epoch: "constant" or "cosine"
 	// (see LRFactor).
 	LRSchedule string `json:"lr_schedule"`
@@ -119,7 +123,7 @@ func (c *Config) ApplyPreset(name string) error {
 		c.Loss.Lambda, c.Loss.Omega, c.Loss.Margin = 10, 0.01, 10
 		c.LRDisc, c.LRCE, c.LRAdv = 0.003, 0.001, 0.0003
 		c.Beta1, c.Beta2 = 0.9, 0.999
-		c.LRSchedule, c.WeightDecay = "constant", 0
+		c.LRSchedule, c.WeightDecay, c.EMA = "constant", 0, 0
 		c.Augment, c.TTA = data.Augment{}, "none"
 		// The report gives no widths; the preset keeps the energy network
 		// its study runs were recorded with (a 32-channel unary net).
@@ -195,7 +199,7 @@ func (c Config) Validate() error {
 		{"lambda", c.Loss.Lambda}, {"margin", c.Loss.Margin},
 		{"omega", c.Loss.Omega}, {"alpha", c.Loss.Alpha}, {"lr-disc", c.LRDisc}, {"lr-ce", c.LRCE},
 		{"lr-adv", c.LRAdv}, {"beta1", c.Beta1}, {"beta2", c.Beta2}, {"scale", c.Augment.Scale},
-		{"weight-decay", c.WeightDecay},
+		{"weight-decay", c.WeightDecay}, {"ema", c.EMA},
 		{"disc-slope", c.Disc.Slope},
 		{"rate", c.Langevin.Rate}, {"temp", c.Langevin.Temp}, {"init-noise", c.Langevin.InitNoise},
 		{"clip", c.Langevin.Clip},
@@ -301,6 +305,9 @@ func (c Config) Validate() error {
 				"1 - lr·wd = %g; want lr·wd < 1, a weight decay below %g", c.WeightDecay, flag, lr,
 				1-lr*c.WeightDecay, 1/lr)
 		}
+	}
+	if !(c.EMA >= 0 && c.EMA < 1) {
+		p.add("ema", "--ema %g: want a decay in [0, 1), 0 for off", c.EMA)
 	}
 	if !slices.Contains(LRSchedules, c.LRSchedule) {
 		p.add("lr-schedule", "--lr-schedule %q: want one of %v", c.LRSchedule, LRSchedules)

@@ -19,9 +19,21 @@ type SplitIoU struct {
 // Evaluate runs the inference (the deterministic unroll, σ0 = τ = 0, with
 // the config's test-time augmentation) over every image of d, normalised
 // with stats, and returns its IoU at Threshold. When keep is not
-// nil it receives each image's predicted mask (probabilities).
+// nil it receives each image's predicted mask (probabilities). With
+// Config.EMA it evaluates the parameters' average (see EvaluateRaw).
 func (t *Trainer) Evaluate(d *data.Dataset, stats data.Stats, keep func(i int, pred []float32)) (SplitIoU, error) {
-	return evaluate(t.unroll, t.Config, d, stats, keep)
+	var res SplitIoU
+	err := t.withAverage(func() (err error) {
+		res, err = evaluate(t.unroll, t.Config, d, stats, keep)
+		return err
+	})
+	return res, err
+}
+
+// EvaluateRaw is Evaluate with the parameters being trained, not their
+// average; without Config.EMA the two are the same.
+func (t *Trainer) EvaluateRaw(d *data.Dataset, stats data.Stats) (SplitIoU, error) {
+	return evaluate(t.unroll, t.Config, d, stats, nil)
 }
 
 func evaluate(u *langevin.Unroller, c Config, d *data.Dataset, stats data.Stats,
@@ -54,7 +66,12 @@ func evaluate(u *langevin.Unroller, c Config, d *data.Dataset, stats data.Stats,
 
 // Predict runs the inference on n normalised images and returns the masks'
 // probabilities, in a slice owned by the trainer that stays valid until
-// the next unroll.
+// the next unroll. With Config.EMA it uses the parameters' average.
 func (t *Trainer) Predict(x []float32, n int) ([]float32, error) {
-	return t.unroll.Infer(x, n, t.Config.Mirror())
+	var y []float32
+	err := t.withAverage(func() (err error) {
+		y, err = t.unroll.Infer(x, n, t.Config.Mirror())
+		return err
+	})
+	return y, err
 }

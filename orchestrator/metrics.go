@@ -28,14 +28,17 @@ type StepRecord struct {
 
 // EpochRecord is an "epoch" line of metrics.jsonl.
 type EpochRecord struct {
-	Kind     string   `json:"kind"`
-	Epoch    int      `json:"epoch"`
-	Step     int64    `json:"step"`
-	Train    SplitIoU `json:"train"`
-	Val      SplitIoU `json:"val"`
-	Test     SplitIoU `json:"test"`
-	TrainSec float64  `json:"train_sec"`
-	EvalSec  float64  `json:"eval_sec"`
+	Kind  string   `json:"kind"`
+	Epoch int      `json:"epoch"`
+	Step  int64    `json:"step"`
+	Train SplitIoU `json:"train"`
+	Val   SplitIoU `json:"val"`
+	Test  SplitIoU `json:"test"`
+	// ValRaw is the val IoU of the parameters themselves when the others
+	// are of their average (Config.EMA).
+	ValRaw   *SplitIoU `json:"val_raw,omitempty"`
+	TrainSec float64   `json:"train_sec"`
+	EvalSec  float64   `json:"eval_sec"`
 }
 
 // ScoresRecord is a "scores" line: the discriminator's scores of the real
@@ -112,9 +115,9 @@ func (m *metricsLog) step(epoch int, step int64, s StepStats, ms float64) error 
 		LossG: s.LossG, LossCE: s.LossCE, MS: ms})
 }
 
-func (m *metricsLog) epoch(epoch int, step int64, res [3]SplitIoU, trainSec, evalSec float64) error {
+func (m *metricsLog) epoch(epoch int, step int64, res [3]SplitIoU, valRaw *SplitIoU, trainSec, evalSec float64) error {
 	err := m.write(EpochRecord{Kind: "epoch", Epoch: epoch, Step: step, Train: res[0], Val: res[1], Test: res[2],
-		TrainSec: trainSec, EvalSec: evalSec})
+		ValRaw: valRaw, TrainSec: trainSec, EvalSec: evalSec})
 	if err == nil {
 		err = m.flush()
 	}

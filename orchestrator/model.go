@@ -35,7 +35,9 @@ func OpenModel(dir, name string, o ort.Options) (*Model, error) {
 	return &Model{Dir: dir, Name: name, State: st, Energy: e, unroll: u}, nil
 }
 
-// loadEnergy reads the energy network and the state of a checkpoint.
+// loadEnergy reads the energy network and the state of a checkpoint: its
+// parameters' average when the run kept one (Config.EMA), else the
+// parameters.
 func loadEnergy(dir, name string) (*models.Energy, State, error) {
 	var st State
 	if _, err := os.Stat(dir); err != nil {
@@ -61,11 +63,16 @@ func loadEnergy(dir, name string) (*models.Energy, State, error) {
 	for _, t := range tensors {
 		byName[t.Name] = t
 	}
+	// A run with an average of its parameters is used through it.
+	prefix := ""
+	if c.EMA > 0 {
+		prefix = averagePrefix
+	}
 	for _, p := range e.Params.List {
-		t, ok := byName[p.Name]
+		t, ok := byName[prefix+p.Name]
 		if !ok || len(t.Data) != len(p.Data) {
 			return nil, st, fmt.Errorf("orchestrator: checkpoint %s in %s: parameter %s missing or of another shape",
-				name, dir, p.Name)
+				name, dir, prefix+p.Name)
 		}
 		copy(p.Data, t.Data)
 	}

@@ -323,12 +323,24 @@ func (r *runner) endEpoch(epoch int, trainSec float64, scores epochScores, elaps
 			return err
 		}
 	}
+	// With an average, the parameters themselves on val, for comparison.
+	var valRaw *SplitIoU
+	if r.t.avg != nil {
+		raw, err := r.t.EvaluateRaw(r.splits.Val, st.Stats)
+		if err != nil {
+			return err
+		}
+		valRaw = &raw
+	}
 	evalSec := time.Since(t0).Seconds()
 	st.Epoch, st.InEpoch, st.Seconds = epoch, false, elapsed+evalSec
 	st.Val, st.Test = res[1], res[2]
 	r.log.Info("epoch", "epoch", epoch, "iou_train", round(res[0].Mean), "iou_val", round(res[1].Mean),
 		"iou_test", round(res[2].Mean), "sec", round(trainSec), "eval_sec", round(evalSec))
-	if err := r.metrics.epoch(epoch, st.Step, res, trainSec, evalSec); err != nil {
+	if valRaw != nil {
+		r.log.Info("epoch: parameters themselves", "epoch", epoch, "iou_val", round(valRaw.Mean))
+	}
+	if err := r.metrics.epoch(epoch, st.Step, res, valRaw, trainSec, evalSec); err != nil {
 		return err
 	}
 	if err := r.metrics.scores(epoch, scores); err != nil {

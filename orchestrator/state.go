@@ -71,7 +71,8 @@ func (t *Trainer) adams() ([]string, []*optim.Adam, []*models.Params) {
 }
 
 // tensors lists every tensor of the trainer's state: parameters, then each
-// Adam's first and second moments. The slices alias the live buffers.
+// Adam's first and second moments, then the energy parameters' average if
+// there is one. The slices alias the live buffers.
 func (t *Trainer) stateTensors() []checkpoint.Tensor {
 	var out []checkpoint.Tensor
 	for _, ps := range t.Params() {
@@ -89,6 +90,9 @@ func (t *Trainer) stateTensors() []checkpoint.Tensor {
 				checkpoint.Tensor{Name: fmt.Sprintf("adam.%s.m/%s", names[k], p.Name), Shape: p.Shape, Data: a.M[i]},
 				checkpoint.Tensor{Name: fmt.Sprintf("adam.%s.v/%s", names[k], p.Name), Shape: p.Shape, Data: a.V[i]})
 		}
+	}
+	if t.avg != nil {
+		out = append(out, t.avg.tensors(t.Energy.Params)...)
 	}
 	return out
 }

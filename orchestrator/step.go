@@ -98,6 +98,11 @@ func (t *Trainer) Step(x, yStar []float32, n int) (StepStats, error) {
 			return st, err
 		}
 	}
+	if t.avg != nil {
+		t0 := time.Now()
+		t.avg.update(t.Energy.Params, t.adamCE.Step)
+		t.since(&t.optTime, t0)
+	}
 	return st, nil
 }
 

@@ -226,11 +226,15 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	c := tinyConfig("wgan-gp")
 	c.Epochs = 3
 	c.LRSchedule = "cosine" // epoch 1's rate is the same for any total
+	c.EMA = 0.9             // the average is state to resume too
 	whole := t.TempDir()
 	if _, err := Train(context.Background(), c, options(t, whole)); err != nil {
 		t.Fatal(err)
 	}
 	want := finalParams(t, whole)
+	if !slices.ContainsFunc(want, func(tn checkpoint.Tensor) bool { return strings.HasPrefix(tn.Name, averagePrefix) }) {
+		t.Fatalf("the checkpoint of a run with EMA holds no %s tensors", averagePrefix)
+	}
 
 	// Stop after epoch 1, then resume to 3.
 	split := t.TempDir()

@@ -25,6 +25,7 @@ type Trainer struct {
 	discGP          *models.Program
 	adamCE, adamAdv *optim.Adam
 	adamD           *optim.Adam
+	avg             *average // of the energy's parameters; nil when Config.EMA is 0
 
 	// Random generators: Langevin noise and WGAN-GP's ε. Their PCG states
 	// are saved in checkpoints.
@@ -81,6 +82,7 @@ func NewTrainer(c Config, o ort.Options) (*Trainer, error) {
 	}
 	t.adamCE = adam(t.Energy.Params, c.LRCE, c.WeightDecay)
 	t.gradE = t.Energy.Params.NewBuffers()
+	t.avg = newAverage(t.Energy, c.EMA)
 	if obj.UsesDiscriminator() {
 		t.adamAdv = adam(t.Energy.Params, c.LRAdv, c.WeightDecay)
 		if t.Disc, err = models.NewDisc(c.Disc, c.Size, c.Seed); err != nil {

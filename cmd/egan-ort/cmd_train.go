@@ -110,6 +110,8 @@ func bindConfig(fs *pflag.FlagSet, c *orchestrator.Config) {
 		"(1+cos(pi*(e-1)/E))/2: 1 at the first epoch, (1+cos(pi*(E-1)/E))/2 at the last, e.g. %.2g for %d epochs)",
 		cosine.LRFactor(cosine.Epochs), cosine.Epochs))
 	fs.Float64Var(&c.WeightDecay, "weight-decay", c.WeightDecay, "decoupled (AdamW) weight decay of the energy network's parameters (lr*wd below 1 for --lr-ce and --lr-adv); 0 is off")
+	fs.Float64Var(&c.EMA, "ema", c.EMA, "decay of the moving average of the energy network's parameters that evaluation, the best checkpoint,\n"+
+		"inference and export use, in [0, 1); 0 is off (they use the parameters themselves)")
 	fs.Float64Var(&c.Beta1, "beta1", c.Beta1, "Adam beta1")
 	fs.Float64Var(&c.Beta2, "beta2", c.Beta2, "Adam beta2")
 	fs.IntVar(&c.DSteps, "d-steps", c.DSteps, "discriminator steps per batch")

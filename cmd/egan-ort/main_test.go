@@ -141,6 +141,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"train", "--landscape", "100000"}, "--landscape 100000", "egan-ort train --help"},
 		{[]string{"train", "--weight-decay", "1e30"}, "--weight-decay 1e+30: with --lr-ce 0.002", "egan-ort train --help"},
 		{[]string{"train", "--weight-decay", "-Inf"}, "--weight-decay must be a finite number", "egan-ort train --help"},
+		{[]string{"train", "--ema", "1"}, "--ema 1: want a decay in [0, 1)", "egan-ort train --help"},
+		{[]string{"train", "--ema", "-0.5"}, "--ema -0.5: want a decay in [0, 1)", "egan-ort train --help"},
+		{[]string{"train", "--ema", "NaN"}, "--ema must be a finite number", "egan-ort train --help"},
 		{[]string{"--threads", "3", "export", "--run", "r"}, "--threads does not apply", "egan-ort export --help"},
 		{[]string{"export", "--device", "cpu", "--run", "r"}, "unknown flag: --device", "egan-ort export --help"},
 		{[]string{"report", "r"}, "--out is required", "egan-ort report --help"},
@@ -169,6 +172,7 @@ func TestTrainRefusalsWriteNothing(t *testing.T) {
 		{"--batch", "100000000"},
 		{"--weight-decay", "-Inf"},
 		{"--weight-decay", "1e30"},
+		{"--ema", "1"},
 		{"--lr-ce", "-Inf"},
 		{"--steps", "100000"},
 	} {
