@@ -55,7 +55,9 @@ func encodePNG(img image.Image) ([]byte, error) {
 }
 
 // iouPlot draws the mean IoU of each split per epoch, in percent, and
-// rings the best-on-val epoch.
+// rings the best-on-val epoch. For a run that evaluates an average of its
+// parameters (train --ema) it adds the val IoU of the parameters
+// themselves, dotted.
 func iouPlot(r *Run, best int) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = "Mean IoU per epoch"
@@ -92,6 +94,15 @@ func iouPlot(r *Run, best int) ([]byte, error) {
 		p.Add(l, pts)
 		p.Legend.Add(s.name, l)
 	}
+	if raw := rawVal(r.Epochs); raw != nil {
+		l, err := plotter.NewLine(raw)
+		if err != nil {
+			return nil, fmt.Errorf("report: iou plot: %w", err)
+		}
+		l.Color, l.Dashes, l.Width = colVal, []vg.Length{vg.Points(1), vg.Points(2)}, vg.Points(1)
+		p.Add(l)
+		p.Legend.Add("val, parameters not averaged", l)
+	}
 	if e, ok := r.epoch(best); ok {
 		mark, err := plotter.NewScatter(plotter.XYs{{X: float64(e.Epoch), Y: 100 * e.Val.Mean}})
 		if err != nil {
@@ -106,6 +117,18 @@ func iouPlot(r *Run, best int) ([]byte, error) {
 	p.X.Min, p.X.Max = first-pad, last+pad
 	p.Y.Min, p.Y.Max = 0, min(100, 1.1*p.Y.Max+1) // IoU from 0, with room for the legend
 	return render(func(dc draw.Canvas) { p.Draw(dc) })
+}
+
+// rawVal returns the val IoU of the parameters themselves per epoch, in
+// percent, for the epochs that recorded it; nil when none did.
+func rawVal(epochs []orchestrator.EpochRecord) plotter.XYs {
+	var xy plotter.XYs
+	for _, e := range epochs {
+		if e.ValRaw != nil {
+			xy = append(xy, plotter.XY{X: float64(e.Epoch), Y: 100 * e.ValRaw.Mean})
+		}
+	}
+	return xy
 }
 
 // epochTicks marks whole epochs only: every one over a short span, else

@@ -689,3 +689,23 @@ func TestFiguresPerGroup(t *testing.T) {
 		t.Errorf("the group's table lacks wgan-gp-2:\n%s", readme)
 	}
 }
+
+// TestRawVal: the dotted line of an averaged run's parameters holds the
+// epochs that recorded them, in percent; a run without it draws none.
+func TestRawVal(t *testing.T) {
+	recs := []orchestrator.EpochRecord{
+		{Epoch: 1, Val: orchestrator.SplitIoU{Mean: 0.5}},
+		{Epoch: 2, Val: orchestrator.SplitIoU{Mean: 0.6}, ValRaw: &orchestrator.SplitIoU{Mean: 0.55}},
+		{Epoch: 3, Val: orchestrator.SplitIoU{Mean: 0.7}, ValRaw: &orchestrator.SplitIoU{Mean: 0.65}},
+	}
+	got := rawVal(recs)
+	if len(got) != 2 || got[0].X != 2 || got[0].Y != 55 || got[1].X != 3 || got[1].Y != 65 {
+		t.Fatalf("rawVal = %v, want (2, 55) and (3, 65)", got)
+	}
+	if rawVal(recs[:1]) != nil {
+		t.Fatal("rawVal of a run without val_raw is not nil")
+	}
+	if _, err := iouPlot(&Run{Epochs: recs}, 3); err != nil {
+		t.Fatal(err)
+	}
+}
