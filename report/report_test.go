@@ -699,7 +699,8 @@ func TestRawVal(t *testing.T) {
 		{Epoch: 3, Val: orchestrator.SplitIoU{Mean: 0.7}, ValRaw: &orchestrator.SplitIoU{Mean: 0.65}},
 	}
 	got := rawVal(recs)
-	if len(got) != 2 || got[0].X != 2 || got[0].Y != 55 || got[1].X != 3 || got[1].Y != 65 {
+	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+	if len(got) != 2 || got[0].X != 2 || !near(got[0].Y, 55) || got[1].X != 3 || !near(got[1].Y, 65) {
 		t.Fatalf("rawVal = %v, want (2, 55) and (3, 65)", got)
 	}
 	if rawVal(recs[:1]) != nil {
