@@ -74,14 +74,17 @@ images() { [ -f "$data/$1.txt" ] && grep -c . "$data/$1.txt" || echo "$2"; }
 est=$(python3 - "$todo" "$jobs" "$(images train 160)" "$(images val 40)" "$(images test 128)" "${benches[@]}" <<'PY'
 import json, math, sys
 todo, jobs = sys.argv[1].split(), int(sys.argv[2])
-train, evaluated = int(sys.argv[3]), sum(int(n) for n in sys.argv[3:6])
+train, val, evaluated = int(sys.argv[3]), int(sys.argv[4]), sum(int(n) for n in sys.argv[3:6])
 epoch_s = {}
 for arg in sys.argv[6:]:
     preset, rep = arg.split("=", 1)
     rep = json.loads(rep)
     for r in rep["results"]:
         iters = math.ceil(train / rep["Batch"])
-        epoch_s[preset, r["objective"]] = (iters * r["ms_per_iter"] + evaluated * rep["infer_ms_per_image_batch128"]) / 1000
+        # With a parameter average, val is evaluated twice: the average, then
+        # the parameters themselves.
+        images = evaluated + (val if rep.get("ema", 0) > 0 else 0)
+        epoch_s[preset, r["objective"]] = (iters * r["ms_per_iter"] + images * rep["infer_ms_per_image_batch128"]) / 1000
 total = 0.0
 for item in todo:
     preset, obj, left = item.split(":")

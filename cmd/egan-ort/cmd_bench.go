@@ -134,12 +134,15 @@ type benchResult struct {
 
 type benchReport struct {
 	Size, Batch, Threads int
-	Preset               string        `json:"preset"`
-	TTA                  string        `json:"tta"` // of the exported model timed
-	PeakGFLOPS           float64       `json:"peak_gflops"`
-	Results              []benchResult `json:"results"`
-	InferMSBatch1        float64       `json:"infer_ms_batch1"`
-	InferMSPerImage128   float64       `json:"infer_ms_per_image_batch128"`
+	Preset               string `json:"preset"`
+	TTA                  string `json:"tta"` // of the exported model timed
+	// EMA is the config's parameter-average decay: with it, a training
+	// epoch also evaluates val with the parameters themselves.
+	EMA                float64       `json:"ema"`
+	PeakGFLOPS         float64       `json:"peak_gflops"`
+	Results            []benchResult `json:"results"`
+	InferMSBatch1      float64       `json:"infer_ms_batch1"`
+	InferMSPerImage128 float64       `json:"infer_ms_per_image_batch128"`
 }
 
 func (o *benchOptions) run(ctx context.Context, e *env, _ []string) error {
@@ -180,7 +183,7 @@ func (o *benchOptions) run(ctx context.Context, e *env, _ []string) error {
 		last, stats = tr, st
 	}
 	defer last.Destroy()
-	rep.TTA = last.Config.TTA
+	rep.TTA, rep.EMA = last.Config.TTA, last.Config.EMA
 	if rep.InferMSBatch1, rep.InferMSPerImage128, err = inferLatency(last, stats, ortOpts); err != nil {
 		return err
 	}
