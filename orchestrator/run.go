@@ -82,6 +82,15 @@ func Train(ctx context.Context, c Config, o RunOptions) (*Summary, error) {
 		if err := checkConfigFile(filepath.Join(o.Dir, ConfigFile)); err != nil {
 			return nil, fmt.Errorf("orchestrator: resume %s: %w", o.Dir, err)
 		}
+		// The run ends by exporting its best checkpoint, which every
+		// completed epoch has: one that does not load is reported now, not
+		// after the training it would waste.
+		if saved.Epoch > 0 {
+			if _, err := checkpoint.Load(o.Dir, BestCheckpoint, &State{}); err != nil {
+				return nil, fmt.Errorf("orchestrator: resume %s: the best checkpoint does not load, so the run "+
+					"could not export its model at the end; nothing was changed: %w", o.Dir, err)
+			}
+		}
 		epochs, dataDir := c.Epochs, c.Data
 		c, st, savedCfg = saved.Config, saved, saved.Config
 		// --epochs sets the run's planned total: more to extend it, fewer
@@ -335,11 +344,12 @@ func (r *runner) endEpoch(epoch int, trainSec float64, scores epochScores, elaps
 	evalSec := time.Since(t0).Seconds()
 	st.Epoch, st.InEpoch, st.Seconds = epoch, false, elapsed+evalSec
 	st.Val, st.Test = res[1], res[2]
-	r.log.Info("epoch", "epoch", epoch, "iou_train", round(res[0].Mean), "iou_val", round(res[1].Mean),
-		"iou_test", round(res[2].Mean), "sec", round(trainSec), "eval_sec", round(evalSec))
+	attrs := []any{"epoch", epoch, "iou_train", round(res[0].Mean), "iou_val", round(res[1].Mean),
+		"iou_test", round(res[2].Mean)}
 	if valRaw != nil {
-		r.log.Info("epoch: parameters themselves", "epoch", epoch, "iou_val", round(valRaw.Mean))
+		attrs = append(attrs, "iou_val_raw", round(valRaw.Mean))
 	}
+	r.log.Info("epoch", append(attrs, "sec", round(trainSec), "eval_sec", round(evalSec))...)
 	if err := r.metrics.epoch(epoch, st.Step, res, valRaw, trainSec, evalSec); err != nil {
 		return err
 	}

@@ -621,4 +621,26 @@ func TestResumeLeavesDamagedRun(t *testing.T) {
 	if after := snapshot(); !maps.Equal(before, after) {
 		t.Fatalf("the refused resume changed the run directory")
 	}
+
+	// A damaged best checkpoint, which the run's export at the end needs,
+	// is refused before any training.
+	b[len(b)-1] ^= 0xff // the last checkpoint repaired
+	if err := os.WriteFile(tensors[0], b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	best, _ := filepath.Glob(filepath.Join(dir, BestCheckpoint+".*.safetensors"))
+	if len(best) != 1 {
+		t.Fatalf("best tensor files %v", best)
+	}
+	if err := os.Truncate(best[0], 100); err != nil {
+		t.Fatal(err)
+	}
+	before = snapshot()
+	_, err = Train(context.Background(), Config{Epochs: 2}, o)
+	if err == nil || !strings.Contains(err.Error(), best[0]) || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Fatalf("resume with a damaged best checkpoint: %v", err)
+	}
+	if after := snapshot(); !maps.Equal(before, after) {
+		t.Fatalf("the refused resume changed the run directory")
+	}
 }

@@ -262,6 +262,10 @@ func (g *generator) iouFigure(rr *runReport) error {
 		return err
 	}
 	caption := "Mean IoU per epoch of the train, val and test splits"
+	if rawVal(r.Epochs) != nil {
+		caption += fmt.Sprintf(", evaluated with the moving average of the energy network's parameters "+
+			"(--ema %g); the dotted line is val with the parameters themselves", r.Config.EMA)
+	}
 	if _, ok := r.epoch(rr.result.BestEpoch); ok {
 		caption += fmt.Sprintf("; the ring marks the best val epoch (%d), whose checkpoint the tables report",
 			rr.result.BestEpoch)
