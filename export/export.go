@@ -87,6 +87,9 @@ func Build(e *models.Energy, stats data.Stats, lc langevin.Config, o Options) (*
 // and renames it, so a failure never leaves a partial file at path. It
 // creates no folder: one that does not exist is an error that says so.
 func WriteFile(path string, model []byte) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("export: write %s: it is a directory", path)
+	}
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".export-*.onnx.tmp")
 	if err != nil {

@@ -212,3 +212,19 @@ func TestWriteFileMissingFolder(t *testing.T) {
 		t.Errorf("WriteFile created %s: %v", dir, err)
 	}
 }
+
+// TestWriteFileOntoDirectory: a directory at the output path is named as
+// the problem, and stays as it was.
+func TestWriteFileOntoDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.onnx")
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteFile(path, []byte("model"))
+	if want := "export: write " + path + ": it is a directory"; err == nil || err.Error() != want {
+		t.Fatalf("WriteFile onto a directory: %v, want %q", err, want)
+	}
+	if fi, err := os.Stat(path); err != nil || !fi.IsDir() {
+		t.Fatalf("the directory at %s changed: %v", path, err)
+	}
+}

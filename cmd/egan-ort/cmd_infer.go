@@ -468,8 +468,20 @@ func (im *inferImage) score(s int) {
 
 // write writes each image's mask and overlay into --out.
 func (o *inferOptions) write(ctx context.Context, images []*inferImage, s int) error {
+	if fi, err := os.Stat(o.Out); err == nil && !fi.IsDir() {
+		return fmt.Errorf("--out %s is a file, not a directory", o.Out)
+	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("create the output directory: %w", err)
+	}
+	// An output path taken by a directory is refused before anything is
+	// written.
+	for _, im := range images {
+		for _, path := range []string{im.MaskPath, im.OverlayPath} {
+			if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+				return fmt.Errorf("write %s: a directory is in the way; nothing was written", path)
+			}
+		}
 	}
 	for _, im := range images {
 		if err := ctx.Err(); err != nil {

@@ -540,10 +540,11 @@ func TestInferModelCheckpoint(t *testing.T) {
 // TestInferBuiltin runs infer where no model is named and no run exists: it
 // uses the built-in model and says so.
 func TestInferBuiltin(t *testing.T) {
+	lib := ortLib(t)
 	dir := t.TempDir()
 	paths, sizes := writeTestImages(t, dir)
 	t.Chdir(dir)
-	r := runArgs(context.Background(), "infer", "-o", "out", paths[0])
+	r := runArgs(context.Background(), "--ort-lib", lib, "infer", "-o", "out", paths[0])
 	if r.code != exitOK {
 		t.Fatalf("infer with the built-in model: exit %d\n%s", r.code, r.stderr)
 	}
@@ -583,4 +584,50 @@ func TestInferRefusesNonProbabilities(t *testing.T) {
 	if entries, _ := os.ReadDir(out); len(entries) > 0 {
 		t.Fatalf("wrote %v", entries)
 	}
+}
+
+// TestInferOutputInTheWay: --out naming a file, or a directory at an
+// output's path, is refused with that path named, before anything is
+// written.
+func TestInferOutputInTheWay(t *testing.T) {
+	lib := ortLib(t)
+	dir := t.TempDir()
+	paths, _ := writeTestImages(t, dir)
+	t.Chdir(dir)
+	if err := os.WriteFile("file.png", []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runArgs(context.Background(), "--ort-lib", lib, "infer", "-o", "file.png", paths[0])
+	if r.code == exitOK || !strings.Contains(r.stderr, "--out file.png is a file, not a directory") {
+		t.Errorf("infer -o FILE: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// The second image's mask path is a directory: the first image's
+	// outputs must not be written either.
+	second := strings.TrimSuffix(filepath.Base(paths[1]), filepath.Ext(paths[1]))
+	blocked := filepath.Join("out", second+"_mask.png")
+	if err := os.MkdirAll(blocked, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r = runArgs(context.Background(), "--ort-lib", lib, "infer", "-o", "out", paths[0], paths[1])
+	if r.code == exitOK || !strings.Contains(r.stderr, blocked+": a directory is in the way") {
+		t.Errorf("infer onto a directory: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if entries, _ := os.ReadDir("out"); len(entries) != 1 {
+		t.Errorf("out holds %d entries after the refusal, want only the blocking directory", len(entries))
+	}
+}
+
+// ortLib returns the absolute path of the ONNX Runtime library as found
+// from the working directory, for tests that leave the repository.
+func ortLib(t *testing.T) string {
+	t.Helper()
+	lib, err := ort.Find("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib, err = filepath.Abs(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lib
 }
