@@ -67,8 +67,10 @@ func (o *exportOptions) check(_ *globalOptions, args []string) error {
 		return fmt.Errorf("--run is required: the run directory to export")
 	case o.checkpoint != orchestrator.BestCheckpoint && o.checkpoint != orchestrator.LastCheckpoint:
 		return fmt.Errorf("--checkpoint %q: want best or last", o.checkpoint)
-	case o.steps < 0 || o.batch < 1:
-		return fmt.Errorf("--steps must be ≥ 0 and --batch ≥ 1")
+	case o.steps < 0:
+		return fmt.Errorf("--steps %d: want ≥ 0 (0 for the trained T)", o.steps)
+	case o.batch < 1:
+		return fmt.Errorf("--batch %d: want ≥ 1", o.batch)
 	case o.out != "" && !strings.HasSuffix(o.out, ".onnx"):
 		return fmt.Errorf("--out %q: want a file name ending in .onnx", o.out)
 	}

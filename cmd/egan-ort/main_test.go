@@ -151,6 +151,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"infer"}, "no images", "egan-ort infer --help"},
 		{[]string{"export", "--run", "r", "-o", "m.pb"}, "ending in .onnx", "egan-ort export --help"},
 		{[]string{"export", "r"}, `unexpected argument "r"`, "egan-ort export --help"},
+		{[]string{"export", "--run", "r", "--steps", "-3"}, "--steps -3: want ≥ 0", "egan-ort export --help"},
+		{[]string{"export", "--run", "r", "--batch", "0"}, "--batch 0: want ≥ 1", "egan-ort export --help"},
 		{[]string{"version", "now"}, `unexpected argument "now"`, "egan-ort version --help"},
 	}
 	for _, tc := range tests {
