@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/egan-ort/egan-ort/data"
+	"github.com/egan-ort/egan-ort/export"
 	"github.com/egan-ort/egan-ort/models"
 	"github.com/egan-ort/egan-ort/ort"
 )
@@ -93,6 +94,17 @@ func TestAverage(t *testing.T) {
 	}
 	if got != m.State.Val {
 		t.Fatalf("reopened model scores %+v on val, the run recorded %+v", got, m.State.Val)
+	}
+	g, err := Export(dir, LastCheckpoint, export.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := export.Parse("model", g.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := info.Metadata["weights"]; !strings.Contains(w, "moving average") {
+		t.Errorf("exported model's weights metadata %q does not say they are the average", w)
 	}
 	last := lastEpochRecord(t, dir)
 	if last.ValRaw == nil {

@@ -18,8 +18,9 @@ var Version = "dev"
 
 // Export returns the inference graph of checkpoint name of run directory dir
 // (see package export), with the run's facts in its metadata: objective,
-// steps, rate, input size, the checkpoint's val and test IoU, the egan-ort
-// version and the full config. Extra keys in o.Metadata are added; one
+// steps, rate, input size, the weights used (the parameters or their
+// average), the checkpoint's val and test IoU, the egan-ort version and the
+// full config. Extra keys in o.Metadata are added; one
 // that names a key of these, or is empty, is an error.
 func Export(dir, name string, o export.Options) (*graphs.Graph, error) {
 	e, st, err := loadEnergy(dir, name)
@@ -35,7 +36,12 @@ func Export(dir, name string, o export.Options) (*graphs.Graph, error) {
 	if o.Steps > 0 {
 		steps = o.Steps
 	}
+	weights := "the trained parameters"
+	if c.EMA > 0 {
+		weights = fmt.Sprintf("the moving average of the trained parameters (decay %g)", c.EMA)
+	}
 	meta := map[string]string{
+		"weights":          weights,
 		"objective":        c.Objective,
 		"steps":            fmt.Sprint(steps),
 		"rate":             fmt.Sprint(c.Langevin.Rate),
