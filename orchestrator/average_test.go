@@ -120,7 +120,7 @@ func TestAverage(t *testing.T) {
 func TestNoAverage(t *testing.T) {
 	dir := t.TempDir()
 	c := tinyConfig("ce")
-	c.Epochs = 1
+	c.Epochs, c.EMA = 1, 0
 	if _, err := Train(context.Background(), c, options(t, dir)); err != nil {
 		t.Fatal(err)
 	}

@@ -96,6 +96,7 @@ func DefaultConfig(objective string) Config {
 		Beta2:      0.999,
 		DSteps:     1,
 		LRSchedule: "constant",
+		EMA:        0.998,
 		Augment:    data.Augment{Flip: true, MaxShift: 2},
 		TTA:        "flip",
 		EvalBatch:  16,
@@ -110,7 +111,7 @@ var Presets = []string{"paper"}
 // report as DESIGN §4 reads it: batch 10, T = 5, δ = 2, 300 epochs, one D
 // step, λ = 10, ω = 0.01, m = 10, D rate 0.003, CE rate 0.001, adversarial
 // rate 0.0003, no augmentation (in training or at test time), constant
-// rates, and the energy network of
+// rates, no parameter average, and the energy network of
 // the project's first defaults (unary net of 32 channels).
 func (c *Config) ApplyPreset(name string) error {
 	switch name {
