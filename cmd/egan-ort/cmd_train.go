@@ -253,7 +253,7 @@ func (o *trainOptions) run(ctx context.Context, e *env, _ []string) error {
 	}
 	sum, err := orchestrator.Train(ctx, o.cfg, opts)
 	if errors.Is(err, orchestrator.ErrInterrupted) {
-		return fmt.Errorf("checkpoint saved; continue with: egan-ort train --resume %s (%w)", o.out, context.Canceled)
+		return interrupted("checkpoint saved; continue with: egan-ort train --resume " + o.out)
 	}
 	if err != nil {
 		return err
@@ -283,3 +283,11 @@ type trainResult struct {
 	Test      orchestrator.SplitIoU `json:"test"`
 	Model     string                `json:"model"` // the best checkpoint, exported
 }
+
+// interrupted is the error of a run stopped by a signal: its message says
+// how to continue, and it unwraps to context.Canceled, which sets the exit
+// status.
+type interrupted string
+
+func (e interrupted) Error() string { return string(e) }
+func (e interrupted) Unwrap() error { return context.Canceled }

@@ -292,6 +292,7 @@ func TestExitCode(t *testing.T) {
 		{bg, errors.New("disk full"), exitFailure},
 		{bg, usagef("train", "bad"), exitUsage},
 		{bg, context.Canceled, exitInterrupted},
+		{bg, interrupted("checkpoint saved"), exitInterrupted},
 		{done, errors.New("run stopped"), exitInterrupted},
 		{done, nil, exitOK},
 	} {
