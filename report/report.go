@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -119,6 +120,12 @@ func Generate(runs []string, outDir string, o Options) ([]string, error) {
 			}
 		}
 	}
+	// The figures the report being replaced links, removed below unless
+	// the new one links them too.
+	var before map[string]bool
+	if b, err := os.ReadFile(readme); err == nil {
+		before = linkedFigures(string(b))
+	}
 	reported := make([]string, len(g.runs))
 	for i, rr := range g.runs {
 		if o.FiguresPerGroup <= 0 || drawn[rr.run] {
@@ -128,7 +135,47 @@ func Generate(runs []string, outDir string, o Options) ([]string, error) {
 		}
 		reported[i] = rr.run.Dir
 	}
-	return reported, writeFile(readme, []byte(g.markdown()))
+	md := g.markdown()
+	if err := writeFile(readme, []byte(md)); err != nil {
+		return nil, err
+	}
+	removeStale(outDir, before, linkedFigures(md), g.log)
+	return reported, nil
+}
+
+// figureLink matches a markdown image's PNG target.
+var figureLink = regexp.MustCompile(`!\[[^\]]*\]\(([^)\s]+\.png)\)`)
+
+// linkedFigures returns the PNG paths, relative to the report's directory,
+// that markdown shows as images; paths that leave the directory are left
+// out.
+func linkedFigures(markdown string) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range figureLink.FindAllStringSubmatch(markdown, -1) {
+		if p := filepath.FromSlash(m[1]); filepath.IsLocal(p) {
+			out[p] = true
+		}
+	}
+	return out
+}
+
+// removeStale deletes the figures of the replaced report that the new one
+// does not show, and the run folders they leave empty; files the reports
+// never linked stay.
+func removeStale(outDir string, before, after map[string]bool, log *slog.Logger) {
+	for p := range before {
+		if after[p] {
+			continue
+		}
+		path := filepath.Join(outDir, p)
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			log.Warn("report: could not remove a figure of the replaced report", "file", path, "err", err)
+			continue
+		}
+		if dir := filepath.Dir(path); dir != filepath.Clean(outDir) {
+			os.Remove(dir) // only succeeds when empty
+		}
+	}
 }
 
 // checkReadme returns nil when path does not exist or opens with

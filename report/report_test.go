@@ -360,15 +360,15 @@ func TestGenerateTables(t *testing.T) {
 	}
 }
 
-// figureLink matches a figure and its caption, a line of emphasis in which
+// figureAndCaption matches a figure and its caption, a line of emphasis in which
 // a star is escaped.
-var figureLink = regexp.MustCompile(`!\[[^\]]*\]\(([^)]+)\)\n\n\*((?:[^*\\\n]|\\.)+)\*\n`)
+var figureAndCaption = regexp.MustCompile(`!\[[^\]]*\]\(([^)]+)\)\n\n\*((?:[^*\\\n]|\\.)+)\*\n`)
 
 func TestGenerateFigures(t *testing.T) {
 	out, readme := generate(t)
 	root := study(t)
 	var linked []string
-	for _, m := range figureLink.FindAllStringSubmatch(readme, -1) {
+	for _, m := range figureAndCaption.FindAllStringSubmatch(readme, -1) {
 		linked = append(linked, m[1])
 		if strings.TrimSpace(m[2]) == "" {
 			t.Errorf("figure %s has no caption", m[1])
@@ -657,8 +657,8 @@ func TestMarkdownEscape(t *testing.T) {
 		t.Errorf("mdEscape = %q, want %q", got, want)
 	}
 	line := "![a](b.png)\n\n*" + got + "*\n"
-	if m := figureLink.FindStringSubmatch(line); m == nil || m[2] != got {
-		t.Errorf("figureLink does not take the escaped caption: %q", m)
+	if m := figureAndCaption.FindStringSubmatch(line); m == nil || m[2] != got {
+		t.Errorf("figureAndCaption does not take the escaped caption: %q", m)
 	}
 }
 
@@ -708,5 +708,54 @@ func TestRawVal(t *testing.T) {
 	}
 	if _, err := iouPlot(&Run{Epochs: recs}, 3); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReplacedReportFigures: a report written over an earlier one removes
+// the earlier one's figures that it does not show, and their emptied
+// folders, but no file that no report linked.
+func TestReplacedReportFigures(t *testing.T) {
+	root := study(t)
+	out := t.TempDir()
+	old := filepath.Join(out, "gone-run", "iou.png")
+	keep := filepath.Join(out, "gone-run", "notes.png")
+	mine := filepath.Join(out, "mine.png")
+	for _, p := range []string{old, keep, mine} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("png"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oldOnly := filepath.Join(out, "old-only", "scores.png")
+	if err := os.MkdirAll(filepath.Dir(oldOnly), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(oldOnly, []byte("png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	readme := readmeMarker + "\n\n![iou](gone-run/iou.png)\n\n![s](old-only/scores.png)\n\n![up](../outside.png)\n"
+	if err := os.WriteFile(filepath.Join(out, ReadmeFile), []byte(readme), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Generate([]string{filepath.Join(root, "runs", "ce-1")}, out, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{old, oldOnly, filepath.Dir(oldOnly)} {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s of the replaced report is still there (%v)", p, err)
+		}
+	}
+	for _, p := range []string{keep, mine} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s, which no report linked, was removed: %v", p, err)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(out, ReadmeFile))
+	for p := range linkedFigures(string(b)) {
+		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
+			t.Errorf("the new report's figure %s is missing: %v", p, err)
+		}
 	}
 }

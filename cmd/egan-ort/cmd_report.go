@@ -48,7 +48,8 @@ A directory that holds neither a checkpoint nor an epoch in metrics.jsonl
 is skipped with a warning; report fails when no directory is a run.
 
 An existing --out/README.md is replaced only when an earlier report wrote
-it (its first line says so); any other README.md stops report before it
+it (its first line says so), and the figures it showed that the new report
+does not are removed with it; any other README.md stops report before it
 writes anything.`,
 	ort: true,
 	options: func(fs *pflag.FlagSet) options {
