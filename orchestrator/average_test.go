@@ -20,8 +20,8 @@ import (
 // TestAverage trains with --ema and checks the average against one kept
 // alongside from the parameters after every step; that evaluating swaps
 // it in and out without touching the parameters being trained; and that
-// the checkpoint's model, reopened, is the average and scores on val what
-// the run recorded, while the parameters themselves score otherwise.
+// the checkpoint's model, reopened and exported, is the average and scores
+// on val what the run recorded, which also logged the parameters' own val.
 func TestAverage(t *testing.T) {
 	c := tinyConfig("ce")
 	c.EMA = 0.9
@@ -134,6 +134,7 @@ func TestNoAverage(t *testing.T) {
 	}
 }
 
+// lastEpochRecord returns the last "epoch" record of a run's metrics.jsonl.
 func lastEpochRecord(t *testing.T, dir string) EpochRecord {
 	t.Helper()
 	f, err := os.Open(filepath.Join(dir, MetricsFile))
